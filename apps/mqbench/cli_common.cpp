@@ -1,0 +1,81 @@
+// The mqbench dispatcher and shared option parsing.
+#include "cli_common.h"
+
+#include <iomanip>
+#include <ostream>
+
+#include "mqb/plugin.h"
+
+namespace mqb::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"plugins", "list the plugins on the search path (no object is created)", cmd_plugins},
+      {"config", "show a config fully resolved against its backend (`config show FILE`)", cmd_config},
+  };
+  return table;
+}
+
+bool parse_options(const std::vector<std::string>& args, const po::options_description& options,
+                   const po::positional_options_description& positional, po::variables_map& vm,
+                   const std::string& usage, std::ostream& out) {
+  po::options_description all(options);
+  all.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      out << usage << "\n\n" << all << "\n";
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + "\nusage: " + usage);
+  }
+  return true;
+}
+
+namespace {
+void print_help(std::ostream& out) {
+  out << "mqbench " << MQB_SDK_VERSION
+      << ": plugin-based model quantization (MQBench in C++)\n\n"
+         "usage: mqbench [--help] [--version] <command> [options]\n\ncommands:\n";
+  for (const auto& c : commands()) out << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+  out << "\n`mqbench <command> --help` shows a command's options.\n"
+         "exit codes: 0 success, 1 error (bad config, plugin, data), 2 usage error.\n"
+         "plugins are searched in: config plugin_dirs, $MQB_PLUGIN_PATH, the install dir, the build tree.\n";
+}
+}  // namespace
+
+int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_help(out);
+    return args.empty() ? kUsage : kOk;
+  }
+  if (args[0] == "--version") {
+    out << "mqbench " << MQB_SDK_VERSION << " (SDK " << MQB_SDK_VERSION << ", plugin ABI "
+        << MQB_PLUGIN_ABI_VERSION << ", LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR
+        << "." << TORCH_VERSION_PATCH << ")\n";
+    return kOk;
+  }
+  for (const auto& c : commands()) {
+    if (args[0] != c.name) continue;
+    try {
+      return c.run(std::vector<std::string>(args.begin() + 1, args.end()), out);
+    } catch (const UsageError& e) {
+      err << "mqbench " << c.name << ": " << e.what() << "\n";
+      return kUsage;
+    } catch (const mqb::Error& e) {
+      err << "mqbench " << c.name << ": error: " << e.what() << "\n";
+      return kFailure;
+    } catch (const std::exception& e) {
+      err << "mqbench " << c.name << ": error: " << e.what() << "\n";
+      return kFailure;
+    }
+  }
+  err << "mqbench: unknown command '" << args[0] << "'; commands:";
+  for (const auto& c : commands()) err << " " << c.name;
+  err << "\n(run `mqbench --help`)\n";
+  return kUsage;
+}
+
+}  // namespace mqb::cli

@@ -1,0 +1,56 @@
+// FakeQuantizeBase: what MQBench's QuantizeBase gives every quantizer: the owned
+// observer, the scheme, the two switches (kept as uint8 tensors, as MQBench's
+// buffers), scale / zero_point buffers refreshed from the observer, training mode
+// and uniform state save/load. Quantizers implement forward().
+#pragma once
+#include <functional>
+
+#include "mqb/fake_quantize.h"
+#include "mqb/qparams_math.h"
+
+namespace mqb {
+
+class MQB_API FakeQuantizeBase : public FakeQuantize {
+ public:
+  FakeQuantizeBase(const QuantizerArgs& args, std::string class_name);
+  FakeQuantizeBase(const FakeQuantizeBase&) = delete;
+  FakeQuantizeBase& operator=(const FakeQuantizeBase&) = delete;
+
+  QParams qparams() const override { return {scale_, zero_point_}; }
+  StateDict state() const override;
+  void load_state(const StateDict& state) override;
+
+  void set_observer_enabled(bool on) override { observer_enabled_ = on; }
+  void set_fake_quant_enabled(bool on) override { fake_quant_enabled_ = on; }
+  bool observer_enabled() const override { return observer_enabled_; }
+  bool fake_quant_enabled() const override { return fake_quant_enabled_; }
+  void set_training(bool training) override { training_ = training; }
+  bool training() const override { return training_; }
+
+  Observer& observer() override { return *observer_; }
+  const Observer& observer() const override { return *observer_; }
+  const QScheme& qscheme() const override { return scheme_; }
+  const std::string& class_name() const { return class_name_; }
+
+ protected:
+  // Feeds x (detached) to the observer and copies its qparams into scale_/zero_point_.
+  void observe_and_update(const at::Tensor& x);
+  // Registers one more state tensor under `key` (parameters included).
+  void register_state(const std::string& key, at::Tensor* member);
+  // MQBench's QuantizeBase.bitwidth = int(log2(qmax - qmin + 1)).
+  int bitwidth() const;
+
+  QScheme scheme_;
+  std::shared_ptr<Observer> observer_;
+  at::Tensor scale_;       // float32 [1] or [C]
+  at::Tensor zero_point_;  // int32 [1] or [C] (float where the quantizer learns it)
+  bool observer_enabled_ = true;
+  bool fake_quant_enabled_ = true;
+  bool training_ = true;
+
+ private:
+  std::vector<std::pair<std::string, at::Tensor*>> entries_;
+  std::string class_name_;
+};
+
+}  // namespace mqb
