@@ -12,6 +12,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"plugins", "list the plugins on the search path (no object is created)", cmd_plugins},
       {"config", "show a config fully resolved against its backend (`config show FILE`)", cmd_config},
+      {"observe", "feed tensors to an observer and print its state and qparams as JSON", cmd_observe},
+      {"fakequant", "run a fake quantizer forward/backward on tensors and write the results", cmd_fakequant},
   };
   return table;
 }

@@ -41,5 +41,7 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
 
 int cmd_plugins(const std::vector<std::string>& args, std::ostream& out);
 int cmd_config(const std::vector<std::string>& args, std::ostream& out);
+int cmd_observe(const std::vector<std::string>& args, std::ostream& out);
+int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

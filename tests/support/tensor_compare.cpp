@@ -1,0 +1,48 @@
+// Tensor comparisons for tests (see tensor_compare.h).
+#include "support/tensor_compare.h"
+
+#include <cmath>
+
+namespace mqb::test {
+
+namespace {
+::testing::AssertionResult same_shape(const at::Tensor& a, const at::Tensor& e) {
+  if (a.numel() != e.numel() || (a.dim() > 0 && e.dim() > 0 && a.sizes() != e.sizes()))
+    return ::testing::AssertionFailure() << "shape " << a.sizes() << " != expected " << e.sizes();
+  return ::testing::AssertionSuccess();
+}
+}  // namespace
+
+::testing::AssertionResult tensors_bitwise_equal(const at::Tensor& actual, const at::Tensor& expected) {
+  if (auto r = same_shape(actual, expected); !r) return r;
+  at::Tensor a = actual.detach().to(at::kDouble).contiguous().reshape({-1});
+  at::Tensor e = expected.detach().to(at::kDouble).contiguous().reshape({-1});
+  const double* pa = a.data_ptr<double>();
+  const double* pe = e.data_ptr<double>();
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    if (std::isnan(pa[i]) && std::isnan(pe[i])) continue;
+    if (pa[i] != pe[i])
+      return ::testing::AssertionFailure() << "element " << i << ": " << pa[i] << " != expected " << pe[i]
+                                           << " (diff " << pa[i] - pe[i] << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult tensors_close(const at::Tensor& actual, const at::Tensor& expected, double rtol,
+                                         double atol) {
+  if (auto r = same_shape(actual, expected); !r) return r;
+  at::Tensor a = actual.detach().to(at::kDouble).contiguous().reshape({-1});
+  at::Tensor e = expected.detach().to(at::kDouble).contiguous().reshape({-1});
+  const double* pa = a.data_ptr<double>();
+  const double* pe = e.data_ptr<double>();
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    if (std::isnan(pa[i]) && std::isnan(pe[i])) continue;
+    if (std::isinf(pe[i]) && pa[i] == pe[i]) continue;
+    if (!(std::fabs(pa[i] - pe[i]) <= atol + rtol * std::fabs(pe[i])))
+      return ::testing::AssertionFailure() << "element " << i << ": " << pa[i] << " vs expected " << pe[i]
+                                           << " (rtol " << rtol << ", atol " << atol << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace mqb::test
