@@ -1,29 +1,27 @@
-// Academic: the research backend. No defaults: the user gives both qschemes and all
-// four plugin names; first and last layers are forced to 8 bit (MQBench spec §1.4).
+// Academic backend preset: Research setting: user-chosen schemes, 8-bit first and last layers.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
 #include "mqb/plugin.h"
 
 namespace {
 
-class AcademicBackend final : public mqb::BackendPreset {
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "Academic";
+  s.rules.graph_quantizer = "AcademicQuantizer";
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.first_last_layer_8bit = true;
+  s.rules.fold_bn = false;
+  s.policy.requires_full_user_qconfig = true;
+  return s;
+}
+
+class AcademicBackend final : public DeclaredBackend {
  public:
-  explicit AcademicBackend(const mqb::Params& params) { params.reject_unknown("Academic"); }
-  std::string name() const override { return "Academic"; }
-  std::optional<mqb::QConfig> default_qconfig() const override { return std::nullopt; }
-  mqb::OverridePolicy override_policy() const override {
-    mqb::OverridePolicy p;
-    p.requires_full_user_qconfig = true;
-    return p;
-  }
-  mqb::SiteRules site_rules() const override {
-    mqb::SiteRules r;
-    r.graph_quantizer = "AcademicQuantizer";
-    r.weight_ops = {"conv", "conv_transpose", "linear"};
-    r.act_input_ops = {"conv", "conv_transpose", "linear"};
-    r.quantize_network_input = true;
-    r.first_last_layer_8bit = true;
-    r.fold_bn = false;
-    return r;
-  }
+  explicit AcademicBackend(const Params& params) : DeclaredBackend(spec(), params) {}
 };
 
 }  // namespace

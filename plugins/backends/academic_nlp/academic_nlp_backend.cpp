@@ -1,0 +1,27 @@
+// Academic_NLP backend preset: Research setting for transformers: user-chosen schemes, matmul and linear sites.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "Academic_NLP";
+  s.rules.graph_quantizer = "AcademicNLPQuantizer";
+  s.rules.weight_ops = {"linear"};
+  s.rules.act_input_ops = {"linear", "matmul"};
+  s.policy.requires_full_user_qconfig = true;
+  return s;
+}
+
+class AcademicNLPBackend final : public DeclaredBackend {
+ public:
+  explicit AcademicNLPBackend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(Academic_NLP, "Research setting for transformers: user-chosen schemes, matmul and linear sites", AcademicNLPBackend)

@@ -1,0 +1,31 @@
+// OPENVINO backend preset: Intel OpenVINO: 7-bit symmetric per-channel weights, unsigned activations after ReLU.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "OPENVINO";
+  // OpenVINO's quantizer narrows weights to [-64, 63] (7 bit); activations after
+  // ReLU-like producers become unsigned [0, 255] with a symmetric scheme.
+  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(7, true, true)),
+                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false))};
+  s.rules.graph_quantizer = "OPENVINOQuantizer";
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
+  s.rules.unsigned_after_relu = true;
+  return s;
+}
+
+class OPENVINOBackend final : public DeclaredBackend {
+ public:
+  explicit OPENVINOBackend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(OPENVINO, "Intel OpenVINO: 7-bit symmetric per-channel weights, unsigned activations after ReLU", OPENVINOBackend)

@@ -1,0 +1,29 @@
+// PPLCUDA backend preset: OpenPPL CUDA: 8-bit asymmetric per-channel weights, MinMax activations.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "PPLCUDA";
+  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, true)),
+                       make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
+  s.rules.graph_quantizer = "TotalINTQuantizer";
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool", "relu"};
+  s.rules.quantize_network_output = true;
+  return s;
+}
+
+class PPLCUDABackend final : public DeclaredBackend {
+ public:
+  explicit PPLCUDABackend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(PPLCUDA, "OpenPPL CUDA: 8-bit asymmetric per-channel weights, MinMax activations", PPLCUDABackend)

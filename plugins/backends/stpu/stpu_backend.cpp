@@ -1,0 +1,29 @@
+// STPU backend preset: STPU: 8-bit symmetric [-127,127] per-tensor, fixed quantizers, all layer inputs and outputs.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "STPU";
+  s.defaults = QConfig{make_side("MinMaxObserver", "FixedFakeQuantize", make_qscheme(8, true, false, true)),
+                       make_side("EMAMinMaxObserver", "FixedFakeQuantize", make_qscheme(8, true, false, true))};
+  s.rules.graph_quantizer = "TotalINTQuantizer";
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool", "relu"};
+  s.rules.quantize_network_output = true;
+  return s;
+}
+
+class STPUBackend final : public DeclaredBackend {
+ public:
+  explicit STPUBackend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(STPU, "STPU: 8-bit symmetric [-127,127] per-tensor, fixed quantizers, all layer inputs and outputs", STPUBackend)

@@ -1,0 +1,29 @@
+// Tengine_u8 backend preset: OPEN AI LAB Tengine uint8: asymmetric per-tensor, network outputs quantized.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "Tengine_u8";
+  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false)),
+                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
+  s.rules.graph_quantizer = "TengineQuantizer";
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool", "sigmoid"};
+  s.rules.quantize_network_output = true;
+  return s;
+}
+
+class Tengineu8Backend final : public DeclaredBackend {
+ public:
+  explicit Tengineu8Backend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(Tengine_u8, "OPEN AI LAB Tengine uint8: asymmetric per-tensor, network outputs quantized", Tengineu8Backend)

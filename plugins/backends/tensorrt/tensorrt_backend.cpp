@@ -1,0 +1,28 @@
+// Tensorrt backend preset: NVIDIA TensorRT: 8-bit symmetric [-127,127], per-channel weights.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "Tensorrt";
+  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, true, true)),
+                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false, true))};
+  s.rules.graph_quantizer = "ModelQuantizer";
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
+  return s;
+}
+
+class TensorrtBackend final : public DeclaredBackend {
+ public:
+  explicit TensorrtBackend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(Tensorrt, "NVIDIA TensorRT: 8-bit symmetric [-127,127], per-channel weights", TensorrtBackend)

@@ -1,0 +1,28 @@
+// Tensorrt_NLP backend preset: NVIDIA TensorRT for transformers: TensorRT schemes, matmul and linear sites.
+// Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
+#include "mqb/backend_spec.h"
+#include "mqb/plugin.h"
+
+namespace {
+
+using namespace mqb;
+
+BackendSpec spec() {
+  BackendSpec s;
+  s.name = "Tensorrt_NLP";
+  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, true, true)),
+                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false, true))};
+  s.rules.graph_quantizer = "TensorrtNLPQuantizer";
+  s.rules.weight_ops = {"linear"};
+  s.rules.act_input_ops = {"linear", "matmul"};
+  return s;
+}
+
+class TensorrtNLPBackend final : public DeclaredBackend {
+ public:
+  explicit TensorrtNLPBackend(const Params& params) : DeclaredBackend(spec(), params) {}
+};
+
+}  // namespace
+
+MQB_BACKEND_PLUGIN(Tensorrt_NLP, "NVIDIA TensorRT for transformers: TensorRT schemes, matmul and linear sites", TensorrtNLPBackend)
