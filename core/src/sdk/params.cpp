@@ -17,6 +17,7 @@ std::string SourceLocation::describe() const {
 void Params::set(const std::string& key, ParamValue value, SourceLocation where) {
   values_[key] = std::move(value);
   locations_[key] = std::move(where);
+  tables_[key] = path_;
 }
 
 std::vector<std::string> Params::keys() const {
@@ -38,11 +39,16 @@ const SourceLocation& Params::location(const std::string& key) const {
 }
 
 void Params::merge_from(const Params& other) {
-  for (const auto& kv : other.values_) set(kv.first, kv.second, other.location(kv.first));
+  for (const auto& kv : other.values_) {
+    set(kv.first, kv.second, other.location(kv.first));
+    tables_[kv.first] = other.tables_.at(kv.first);
+  }
 }
 
 std::string Params::where(const std::string& key) const {
-  return location(key).describe() + ": " + (path_.empty() ? key : path_ + "." + key);
+  auto it = tables_.find(key);
+  const std::string& table = it == tables_.end() ? path_ : it->second;
+  return location(key).describe() + ": " + (table.empty() ? key : table + "." + key);
 }
 
 void Params::type_error(const std::string& key, const char* accepted) const {

@@ -25,7 +25,8 @@ using ParamValue = std::variant<bool, int64_t, double, std::string>;
 class MQB_API Params {
  public:
   // `path` names the table in messages, e.g. "extra_qconfig.w_observer_extra_args".
-  explicit Params(std::string path = "") : path_(std::move(path)) {}
+  Params() = default;
+  explicit Params(std::string path) : path_(std::move(path)) {}
 
   void set(const std::string& key, ParamValue value, SourceLocation where = {});
   bool has(const std::string& key) const { return values_.count(key) != 0; }
@@ -58,6 +59,7 @@ class MQB_API Params {
   std::string path_;
   std::map<std::string, ParamValue> values_;
   std::map<std::string, SourceLocation> locations_;
+  std::map<std::string, std::string> tables_;  // table path each key was written in
   mutable std::set<std::string> known_;
 };
 
