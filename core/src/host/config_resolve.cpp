@@ -13,7 +13,9 @@ auto located(const SourceLocation& where, const std::string& key, F&& f) -> decl
   try {
     return f();
   } catch (const PluginError& e) {
-    throw PluginError(where.describe() + ": " + key + ": " + e.what());
+    // Values the user did not write come from the backend preset.
+    const std::string origin = where.file.empty() ? "backend default for " + key : where.describe() + ": " + key;
+    throw PluginError(origin + ": " + e.what());
   }
 }
 

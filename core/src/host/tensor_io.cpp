@@ -116,7 +116,8 @@ at::Tensor read_torch_saved(const fs::path& file) {
   } catch (const std::exception& e) {
     std::string why = e.what();
     why = why.substr(0, why.find('\n'));
-    throw DataError(file.string() + ": cannot read as a torch.save file: " + why);
+    throw DataError(file.string() + ": cannot read as a torch.save file: " + why +
+                    " (save one tensor per file: torch.save(tensor, path))");
   }
   if (!value.isTensor())
     throw DataError(file.string() + ": the torch.save file holds a " + value.tagKind() +

@@ -1,8 +1,11 @@
 // FakeQuantizeBase (see mqb/fake_quantize_base.h).
 #include "mqb/fake_quantize_base.h"
 
+#include <ATen/core/grad_mode.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/zeros.h>
+
+#include "mqb/fake_quant_kernels.h"
 
 #include <cmath>
 
@@ -33,9 +36,28 @@ int FakeQuantizeBase::bitwidth() const {
 void FakeQuantizeBase::observe_and_update(const at::Tensor& x) {
   observer_->observe(x.detach());
   QParams q = observer_->calculate_qparams();
-  scale_ = q.scale.to(at::kFloat);
-  zero_point_ = q.zero_point;
+  assign(scale_, q.scale);
+  assign(zero_point_, q.zero_point);
 }
+
+void FakeQuantizeBase::assign(at::Tensor& dst, const at::Tensor& src) {
+  at::NoGradGuard no_grad;
+  at::Tensor value = src.detach();
+  if (dst.defined()) value = value.to(dst.scalar_type());
+  if (dst.defined() && dst.sizes() == value.sizes()) {
+    dst.copy_(value);
+  } else if (dst.defined() && dst.requires_grad()) {
+    dst.set_data(value.clone());
+  } else {
+    dst = value.clone();
+  }
+}
+
+at::Tensor FakeQuantizeBase::make_parameter(const at::Tensor& values) {
+  return values.detach().to(at::kFloat).clone().set_requires_grad(true);
+}
+
+void FakeQuantizeBase::check_input(const at::Tensor& x) const { check_fake_quant_input(x, axis(), class_name_); }
 
 StateDict FakeQuantizeBase::state() const {
   StateDict out;
@@ -61,9 +83,16 @@ void FakeQuantizeBase::load_state(const StateDict& state) {
       for (auto& e : entries_) {
         if (e.first != key) continue;
         found = true;
-        // Keep leaf-ness of learnable parameters: copy data, resizing as MQBench's load hook.
-        const bool grad = e.second->requires_grad();
-        *e.second = kv.second.detach().clone().set_requires_grad(grad);
+        // Learnable parameters keep their identity (an optimizer holds them): data is
+        // copied in place, or swapped when the shape differs (MQBench's load hook).
+        if (e.second->defined() && e.second->requires_grad()) {
+          at::NoGradGuard no_grad;
+          const at::Tensor v = kv.second.detach().to(e.second->scalar_type());
+          if (e.second->sizes() == v.sizes()) e.second->copy_(v);
+          else e.second->set_data(v.clone());
+        } else {
+          *e.second = kv.second.detach().clone();
+        }
       }
       if (!found) throw DataError(class_name_ + ": unknown state entry '" + key + "'");
     }

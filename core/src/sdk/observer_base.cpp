@@ -2,6 +2,8 @@
 #include "mqb/observer_base.h"
 
 #include <ATen/ops/full.h>
+#include <ATen/ops/maximum.h>
+#include <ATen/ops/minimum.h>
 
 namespace mqb {
 
@@ -43,6 +45,21 @@ std::optional<at::Tensor> ObserverBase::prepare_input(const at::Tensor& x) const
     throw DataError(class_name_ + ": per-channel axis " + std::to_string(scheme_.ch_axis) +
                     " does not exist in a tensor of " + std::to_string(x.dim()) + " dims");
   return x.detach().to(at::kFloat).contiguous();
+}
+
+void ObserverBase::accumulate_running(const at::Tensor& lo, const at::Tensor& hi) {
+  min_val_ = at::minimum(min_val_, lo);
+  max_val_ = at::maximum(max_val_, hi);
+}
+
+void ObserverBase::accumulate_ema(const at::Tensor& lo, const at::Tensor& hi, double ratio) {
+  if (!has_data()) {
+    min_val_ = lo.clone();
+    max_val_ = hi.clone();
+    return;
+  }
+  min_val_ = ema_update(min_val_, lo, ratio);
+  max_val_ = ema_update(max_val_, hi, ratio);
 }
 
 StateDict ObserverBase::state() const {

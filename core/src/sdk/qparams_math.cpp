@@ -11,6 +11,9 @@
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace mqb {
 
 namespace {
@@ -68,6 +71,54 @@ std::pair<at::Tensor, at::Tensor> tensor_minmax(const at::Tensor& x, int ch_axis
   }
   auto r = at::aminmax(channels_first_2d(x, ch_axis), 1);
   return {std::get<0>(r), std::get<1>(r)};
+}
+
+}  // namespace mqb
+
+namespace mqb {
+
+ScalarQParams qparams_scalar(float min_val, float max_val, const QScheme& scheme, float eps) {
+  const int64_t qmin = scheme.quant_min(), qmax = scheme.quant_max();
+  const float mn = std::min(min_val, 0.0f), mx = std::max(max_val, 0.0f);
+  if (scheme.symmetric) {
+    const float a = std::max(-mn, mx);
+    const float s = std::max(a / static_cast<float>(static_cast<double>(qmax - qmin) / 2.0), eps);
+    return {s, 0};
+  }
+  const float s = std::max((mx - mn) / static_cast<float>(qmax - qmin), eps);
+  int64_t z = qmin - static_cast<int32_t>(std::nearbyint(mn / s));
+  z = std::min(std::max(z, qmin), qmax);
+  return {s, static_cast<int32_t>(z)};
+}
+
+float ema_scalar(float old_value, float current, double ratio) {
+  const float r = static_cast<float>(ratio), q = static_cast<float>(1.0 - ratio);
+  volatile float a = old_value * r;  // two separately rounded products, never fused
+  volatile float b = current * q;
+  return a + b;
+}
+
+at::Tensor ema_update(const at::Tensor& old_value, const at::Tensor& current, double ratio) {
+  std::vector<float> o = to_float_vector(old_value), c = to_float_vector(current);
+  if (o.size() != c.size())
+    throw DataError("moving average over statistics of different sizes (" + std::to_string(o.size()) + " vs " +
+                    std::to_string(c.size()) + "); per-channel data changed its channel count");
+  for (size_t i = 0; i < o.size(); ++i) o[i] = ema_scalar(o[i], c[i], ratio);
+  at::Tensor out = at::empty(current.sizes(), at::kFloat);
+  std::copy(o.begin(), o.end(), out.data_ptr<float>());
+  return out;
+}
+
+at::Tensor float_tensor(const std::vector<float>& values, bool per_channel) {
+  at::Tensor t = per_channel ? at::empty({static_cast<int64_t>(values.size())}, at::kFloat) : at::empty({}, at::kFloat);
+  if (!per_channel && values.size() != 1) throw DataError("internal: per-tensor statistic with several values");
+  std::copy(values.begin(), values.end(), t.data_ptr<float>());
+  return t;
+}
+
+std::vector<float> to_float_vector(const at::Tensor& t) {
+  at::Tensor c = t.detach().to(at::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
 }  // namespace mqb

@@ -1,0 +1,422 @@
+// Fused fake-quantization kernels (see mqb/fake_quant_kernels.h).
+//
+// Rounding: for |v| <= 2^22 (float) / 2^51 (double), (v + 1.5*2^23) - 1.5*2^23 is
+// nearbyint(v) in the default rounding mode (half to even), and vectorises where
+// std::nearbyint does not. Codes outside that range are clamped first: they are far
+// outside every quantization range (at most 2^16 levels), so the clamp changes
+// neither the clamped code nor the mask. NaN and v >= 2^63 take ATen's int64
+// overflow path (INT64_MIN, i.e. below quant_min).
+//
+// The hot loops are compiled twice (AVX2 and baseline) and chosen at load time.
+#include "mqb/fake_quant_kernels.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/zeros.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cmath>
+
+namespace mqb {
+
+namespace {
+
+template <typename T>
+struct Limits;
+template <>
+struct Limits<float> {
+  static constexpr float kClamp = 0x1p22f;
+  static constexpr float kMagic = 0x1.8p23f;
+  static constexpr float kOverflow = 0x1p63f;
+};
+template <>
+struct Limits<double> {
+  static constexpr double kClamp = 0x1p51;
+  static constexpr double kMagic = 0x1.8p52;
+  static constexpr double kOverflow = 0x1p63;
+};
+
+// nearbyint(v) for the purpose of int64(...) followed by a clamp to a small range.
+template <typename T>
+__attribute__((always_inline)) inline T round_code(T v) {
+  using L = Limits<T>;
+  v = v < L::kOverflow ? v : -L::kClamp;  // NaN, +inf, >= 2^63: int64 overflow -> INT64_MIN
+  v = v > -L::kClamp ? v : -L::kClamp;
+  v = v < L::kClamp ? v : L::kClamp;
+  return (v + L::kMagic) - L::kMagic;
+}
+
+template <typename T>
+struct Affine {
+  T scale, inv, zp, qmin, qmax;
+};
+
+template <typename T>
+__attribute__((always_inline)) inline void forward_run(const T* __restrict x, T* __restrict y, int64_t n,
+                                                       Affine<T> a) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T q = a.zp + round_code<T>(x[i] * a.inv);
+    T c = q > a.qmin ? q : a.qmin;
+    c = c < a.qmax ? c : a.qmax;
+    y[i] = (c - a.zp) * a.scale;
+  }
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void backward_run(const T* __restrict dy, const T* __restrict x,
+                                                        T* __restrict dx, int64_t n, Affine<T> a) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T q = a.zp + round_code<T>(x[i] * a.inv);
+    dx[i] = (q >= a.qmin && q <= a.qmax) ? dy[i] : T(0);
+  }
+}
+
+// One block of the learnable backward; partial sums go to `lanes` (kLanes doubles
+// each), which keeps the reduction vectorisable without reassociating.
+constexpr int kLanes = 16;
+
+template <typename T>
+__attribute__((always_inline)) inline void learnable_backward_run(const T* __restrict dy, const T* __restrict x,
+                                                                  T* __restrict dx, int64_t n, Affine<T> a, T gf,
+                                                                  double* __restrict ds_lanes,
+                                                                  double* __restrict dz_lanes) {
+  const T ds_small = a.qmin - a.zp, ds_big = a.qmax - a.zp;
+  auto element = [&](int64_t i, T& ds, T& dz) {
+    const T q = round_code<T>(a.zp + x[i] * a.inv);
+    const bool below = q < a.qmin, above = q > a.qmax;
+    const bool inside = !below && !above;
+    T c = q > a.qmin ? q : a.qmin;
+    c = c < a.qmax ? c : a.qmax;
+    const T xfq = (c - a.zp) * a.scale;
+    const T g = dy[i];
+    dx[i] = inside ? g : T(0);
+    const T ds_in = g * (xfq - x[i]) * a.inv * gf;
+    const T ds_out = (below ? g * ds_small : g * ds_big) * gf;
+    ds = inside ? ds_in : ds_out;
+    dz = inside ? T(0) : -g * a.scale * gf;
+  };
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    T ds[kLanes], dz[kLanes];
+    for (int j = 0; j < kLanes; ++j) element(i + j, ds[j], dz[j]);
+    for (int j = 0; j < kLanes; ++j) {
+      ds_lanes[j] += static_cast<double>(ds[j]);
+      dz_lanes[j] += static_cast<double>(dz[j]);
+    }
+  }
+  for (int j = 0; i < n; ++i, ++j) {
+    T ds, dz;
+    element(i, ds, dz);
+    ds_lanes[j] += static_cast<double>(ds);
+    dz_lanes[j] += static_cast<double>(dz);
+  }
+}
+
+#define MQB_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+
+MQB_MULTIVERSION void forward_f(const float* x, float* y, int64_t n, Affine<float> a) { forward_run(x, y, n, a); }
+MQB_MULTIVERSION void forward_d(const double* x, double* y, int64_t n, Affine<double> a) { forward_run(x, y, n, a); }
+MQB_MULTIVERSION void backward_f(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a) {
+  backward_run(dy, x, dx, n, a);
+}
+MQB_MULTIVERSION void backward_d(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a) {
+  backward_run(dy, x, dx, n, a);
+}
+MQB_MULTIVERSION void lbackward_f(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a, float gf,
+                                  double* ds, double* dz) {
+  learnable_backward_run(dy, x, dx, n, a, gf, ds, dz);
+}
+MQB_MULTIVERSION void lbackward_d(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a,
+                                  double gf, double* ds, double* dz) {
+  learnable_backward_run(dy, x, dx, n, a, gf, ds, dz);
+}
+
+inline void run_forward(const float* x, float* y, int64_t n, Affine<float> a) { forward_f(x, y, n, a); }
+inline void run_forward(const double* x, double* y, int64_t n, Affine<double> a) { forward_d(x, y, n, a); }
+inline void run_backward(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a) {
+  backward_f(dy, x, dx, n, a);
+}
+inline void run_backward(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a) {
+  backward_d(dy, x, dx, n, a);
+}
+inline void run_lbackward(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a, float gf, double* ds,
+                          double* dz) {
+  lbackward_f(dy, x, dx, n, a, gf, ds, dz);
+}
+inline void run_lbackward(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a, double gf,
+                          double* ds, double* dz) {
+  lbackward_d(dy, x, dx, n, a, gf, ds, dz);
+}
+
+constexpr int64_t kChunk = 16384;  // elements per parallel work item
+
+// The tensor seen as [outer, C, inner] with C the channel axis (C = 1 per-tensor).
+struct Layout {
+  int64_t outer = 1, channels = 1, inner = 1;
+};
+
+Layout layout_of(const at::Tensor& x, int64_t ch_axis) {
+  Layout l;
+  if (ch_axis < 0) {
+    l.inner = x.numel();
+    return l;
+  }
+  for (int64_t d = 0; d < ch_axis; ++d) l.outer *= x.size(d);
+  l.channels = x.size(ch_axis);
+  for (int64_t d = ch_axis + 1; d < x.dim(); ++d) l.inner *= x.size(d);
+  return l;
+}
+
+enum class ZpRounding { Integral, HalfEven, PlusHalfTrunc };
+
+// Per-channel (or single) affine parameters in T, zero points rounded as asked.
+template <typename T>
+std::vector<Affine<T>> affine_params(const at::Tensor& scale, const at::Tensor& zero_point, int64_t qmin,
+                                     int64_t qmax, const Layout& l, ZpRounding zr, const char* who) {
+  const int64_t c = l.channels;
+  if (scale.numel() != c || zero_point.numel() != c)
+    throw DataError(std::string(who) + ": scale has " + std::to_string(scale.numel()) + " and zero_point " +
+                    std::to_string(zero_point.numel()) + " elements; the input needs " + std::to_string(c) +
+                    (c == 1 ? " (per-tensor)" : " (one per channel)"));
+  at::Tensor s = scale.detach().to(at::kDouble).contiguous();
+  at::Tensor z = zero_point.detach().to(at::kDouble).contiguous();
+  const double* ps = s.data_ptr<double>();
+  const double* pz = z.data_ptr<double>();
+  std::vector<Affine<T>> out(static_cast<size_t>(c));
+  for (int64_t i = 0; i < c; ++i) {
+    const T sv = static_cast<T>(ps[i]);
+    double zv = pz[i];
+    if (zr == ZpRounding::HalfEven) {
+      zv = std::nearbyint(static_cast<T>(zv));
+      zv = std::min(std::max(zv, static_cast<double>(qmin)), static_cast<double>(qmax));
+    } else if (zr == ZpRounding::PlusHalfTrunc) {
+      const float zf = std::min(std::max(static_cast<float>(zv) + 0.5f, static_cast<float>(qmin)),
+                                static_cast<float>(qmax));
+      zv = static_cast<double>(static_cast<int64_t>(zf));
+    }
+    out[static_cast<size_t>(i)] = {sv, T(1) / sv, static_cast<T>(zv), static_cast<T>(qmin), static_cast<T>(qmax)};
+  }
+  return out;
+}
+
+// Calls f(begin, end, row) for contiguous runs of constant parameters, in parallel.
+// Per-tensor: chunks of kChunk elements (row = chunk index); per-channel: one run per
+// (outer, channel) row, several rows per work item.
+template <typename F>
+void for_each_run(const Layout& l, F f) {
+  if (l.channels == 1 && l.outer == 1) {
+    const int64_t n = l.inner;
+    const int64_t chunks = (n + kChunk - 1) / kChunk;
+    at::parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) f(c * kChunk, std::min(n, (c + 1) * kChunk), c);
+    });
+    return;
+  }
+  const int64_t rows = l.outer * l.channels;
+  const int64_t grain = std::max<int64_t>(1, kChunk / std::max<int64_t>(1, l.inner));
+  at::parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) f(r * l.inner, (r + 1) * l.inner, r);
+  });
+}
+
+int64_t run_count(const Layout& l) {
+  if (l.channels == 1 && l.outer == 1) return (l.inner + kChunk - 1) / kChunk;
+  return l.outer * l.channels;
+}
+
+void check_float(const at::Tensor& t, const char* who) {
+  if (!t.defined() || (t.scalar_type() != at::kFloat && t.scalar_type() != at::kDouble))
+    throw DataError(std::string(who) + ": expected a float32 or float64 tensor, got " +
+                    (t.defined() ? std::string(c10::toString(t.scalar_type())) : std::string("an undefined tensor")));
+}
+
+template <typename T>
+at::Tensor forward_impl(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zp, int64_t qmin,
+                        int64_t qmax, int64_t ch_axis, ZpRounding zr) {
+  const at::Tensor xc = x.contiguous();
+  const Layout l = layout_of(xc, ch_axis);
+  const auto params = affine_params<T>(scale, zp, qmin, qmax, l, zr, "fake_quantize");
+  at::Tensor y = at::empty(xc.sizes(), xc.options());
+  const T* px = xc.data_ptr<T>();
+  T* py = y.data_ptr<T>();
+  for_each_run(l, [&](int64_t b, int64_t e, int64_t r) {
+    run_forward(px + b, py + b, e - b, params[static_cast<size_t>(l.channels == 1 ? 0 : r % l.channels)]);
+  });
+  return y;
+}
+
+template <typename T>
+at::Tensor backward_impl(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zp,
+                         int64_t qmin, int64_t qmax, int64_t ch_axis, ZpRounding zr) {
+  const at::Tensor xc = x.contiguous();
+  const at::Tensor dyc = dy.to(xc.scalar_type()).contiguous();
+  const Layout l = layout_of(xc, ch_axis);
+  const auto params = affine_params<T>(scale, zp, qmin, qmax, l, zr, "fake_quantize backward");
+  at::Tensor dx = at::empty(xc.sizes(), xc.options());
+  const T* px = xc.data_ptr<T>();
+  const T* pdy = dyc.data_ptr<T>();
+  T* pdx = dx.data_ptr<T>();
+  for_each_run(l, [&](int64_t b, int64_t e, int64_t r) {
+    run_backward(pdy + b, px + b, pdx + b, e - b, params[static_cast<size_t>(l.channels == 1 ? 0 : r % l.channels)]);
+  });
+  return dx;
+}
+
+template <typename T>
+std::tuple<at::Tensor, at::Tensor, at::Tensor> learnable_backward_impl(const at::Tensor& dy, const at::Tensor& x,
+                                                                       const at::Tensor& scale, const at::Tensor& zp,
+                                                                       int64_t qmin, int64_t qmax, int64_t ch_axis,
+                                                                       double grad_factor) {
+  const at::Tensor xc = x.contiguous();
+  const at::Tensor dyc = dy.to(xc.scalar_type()).contiguous();
+  const Layout l = layout_of(xc, ch_axis);
+  const auto params = affine_params<T>(scale, zp, qmin, qmax, l,
+                                       ch_axis < 0 ? ZpRounding::PlusHalfTrunc : ZpRounding::HalfEven,
+                                       "fake_quantize_learnable backward");
+  at::Tensor dx = at::empty(xc.sizes(), xc.options());
+  const T* px = xc.data_ptr<T>();
+  const T* pdy = dyc.data_ptr<T>();
+  T* pdx = dx.data_ptr<T>();
+  const int64_t runs = run_count(l);
+  std::vector<double> ds_part(static_cast<size_t>(runs * kLanes), 0.0), dz_part(ds_part.size(), 0.0);
+  const T gf = static_cast<T>(grad_factor);
+  for_each_run(l, [&](int64_t b, int64_t e, int64_t r) {
+    run_lbackward(pdy + b, px + b, pdx + b, e - b, params[static_cast<size_t>(l.channels == 1 ? 0 : r % l.channels)],
+                  gf, ds_part.data() + r * kLanes, dz_part.data() + r * kLanes);
+  });
+  // Fixed-order reduction: the result does not depend on the thread count.
+  std::vector<double> ds(static_cast<size_t>(l.channels), 0.0), dz(ds.size(), 0.0);
+  for (int64_t r = 0; r < runs; ++r) {
+    const size_t c = static_cast<size_t>(l.channels == 1 ? 0 : r % l.channels);
+    for (int j = 0; j < kLanes; ++j) {
+      ds[c] += ds_part[static_cast<size_t>(r * kLanes + j)];
+      dz[c] += dz_part[static_cast<size_t>(r * kLanes + j)];
+    }
+  }
+  at::Tensor dscale = at::empty(scale.sizes(), scale.options().dtype(scale.scalar_type()));
+  at::Tensor dzp = at::empty(zp.sizes(), zp.options().dtype(zp.scalar_type()));
+  at::Tensor ds_d = at::empty({l.channels}, at::TensorOptions().dtype(at::kDouble));
+  at::Tensor dz_d = at::empty({l.channels}, at::TensorOptions().dtype(at::kDouble));
+  std::copy(ds.begin(), ds.end(), ds_d.data_ptr<double>());
+  std::copy(dz.begin(), dz.end(), dz_d.data_ptr<double>());
+  dscale.copy_(ds_d.reshape(scale.sizes()));
+  dzp.copy_(dz_d.reshape(zp.sizes()));
+  return {dx, dscale, dzp};
+}
+
+int64_t normalised_axis(const at::Tensor& x, int64_t ch_axis) {
+  if (ch_axis < 0) return -1;
+  if (ch_axis >= x.dim())
+    throw DataError("fake_quantize: channel axis " + std::to_string(ch_axis) + " does not exist in a tensor of " +
+                    std::to_string(x.dim()) + " dims");
+  return ch_axis;
+}
+
+class AffineFunction : public torch::autograd::Function<AffineFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
+                            const at::Tensor& zp, int64_t qmin, int64_t qmax, int64_t ch_axis) {
+    ctx->save_for_backward({x, scale, zp});
+    ctx->saved_data["qmin"] = qmin;
+    ctx->saved_data["qmax"] = qmax;
+    ctx->saved_data["axis"] = ch_axis;
+    return fq_affine_forward(x, scale, zp, qmin, qmax, ch_axis);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    at::Tensor dx;
+    if (grads[0].defined())
+      dx = fq_affine_backward(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["qmin"].toInt(),
+                              ctx->saved_data["qmax"].toInt(), ctx->saved_data["axis"].toInt());
+    return {dx, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+class LearnableFunction : public torch::autograd::Function<LearnableFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
+                            const at::Tensor& zp, int64_t qmin, int64_t qmax, int64_t ch_axis, double grad_factor) {
+    ctx->save_for_backward({x, scale, zp});
+    ctx->saved_data["qmin"] = qmin;
+    ctx->saved_data["qmax"] = qmax;
+    ctx->saved_data["axis"] = ch_axis;
+    ctx->saved_data["gf"] = grad_factor;
+    return fq_learnable_forward(x, scale, zp, qmin, qmax, ch_axis);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    auto [dx, ds, dz] = fq_learnable_backward(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["qmin"].toInt(),
+                                              ctx->saved_data["qmax"].toInt(), ctx->saved_data["axis"].toInt(),
+                                              ctx->saved_data["gf"].toDouble());
+    return {dx, ds, dz, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+void check_fake_quant_input(const at::Tensor& x, int64_t ch_axis, const std::string& who) {
+  check_float(x, who.c_str());
+  if (ch_axis >= 0 && ch_axis >= x.dim())
+    throw DataError(who + ": per-channel axis " + std::to_string(ch_axis) + " does not exist in a tensor of " +
+                    std::to_string(x.dim()) + " dims");
+}
+
+std::vector<int64_t> channel_view_shape(const at::Tensor& x, int64_t ch_axis) {
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  if (ch_axis >= 0 && ch_axis < x.dim()) shape[static_cast<size_t>(ch_axis)] = x.size(ch_axis);
+  return shape;
+}
+
+at::Tensor fq_affine_forward(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                             int64_t quant_min, int64_t quant_max, int64_t ch_axis) {
+  check_float(x, "fake_quantize");
+  ch_axis = normalised_axis(x, ch_axis);
+  if (x.scalar_type() == at::kDouble)
+    return forward_impl<double>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
+  return forward_impl<float>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
+}
+
+at::Tensor fq_affine_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& scale,
+                              const at::Tensor& zero_point, int64_t quant_min, int64_t quant_max, int64_t ch_axis) {
+  check_float(x, "fake_quantize backward");
+  ch_axis = normalised_axis(x, ch_axis);
+  if (x.scalar_type() == at::kDouble)
+    return backward_impl<double>(dy, x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
+  return backward_impl<float>(dy, x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
+}
+
+at::Tensor fq_learnable_forward(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                                int64_t quant_min, int64_t quant_max, int64_t ch_axis) {
+  check_float(x, "fake_quantize_learnable");
+  ch_axis = normalised_axis(x, ch_axis);
+  if (x.scalar_type() == at::kDouble)
+    return forward_impl<double>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::HalfEven);
+  return forward_impl<float>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::HalfEven);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> fq_learnable_backward(const at::Tensor& dy, const at::Tensor& x,
+                                                                     const at::Tensor& scale,
+                                                                     const at::Tensor& zero_point, int64_t quant_min,
+                                                                     int64_t quant_max, int64_t ch_axis,
+                                                                     double grad_factor) {
+  check_float(x, "fake_quantize_learnable backward");
+  ch_axis = normalised_axis(x, ch_axis);
+  if (x.scalar_type() == at::kDouble)
+    return learnable_backward_impl<double>(dy, x, scale, zero_point, quant_min, quant_max, ch_axis, grad_factor);
+  return learnable_backward_impl<float>(dy, x, scale, zero_point, quant_min, quant_max, ch_axis, grad_factor);
+}
+
+at::Tensor fake_quantize_affine(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                                int64_t quant_min, int64_t quant_max, int64_t ch_axis) {
+  return AffineFunction::apply(x, scale.detach(), zero_point.detach(), quant_min, quant_max, ch_axis);
+}
+
+at::Tensor fake_quantize_learnable(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                                   int64_t quant_min, int64_t quant_max, int64_t ch_axis, double grad_factor) {
+  return LearnableFunction::apply(x, scale, zero_point, quant_min, quant_max, ch_axis, grad_factor);
+}
+
+}  // namespace mqb
