@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every dependency from Debian's packages (only what is missing) and builds
+# the project into ./build. Used by scripts/run.sh and scripts/test.sh; safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache git
+  libtorch-dev libopenblas0-pthread          # LibTorch 1.13; OpenBLAS makes its BLAS ~50x faster
+  libboost-dev libboost-program-options-dev  # Boost.DLL (headers) and Boost.Program_options
+  libtomlplusplus-dev nlohmann-json3-dev
+  libgtest-dev libbenchmark-dev
+  python3-torch python3-numpy                 # test-time clients only (stock PyTorch, NumPy)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_DIR=${MQB_BUILD_DIR:-build}
+echo "== configuring and building into $BUILD_DIR"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR"
