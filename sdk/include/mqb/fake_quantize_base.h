@@ -33,8 +33,18 @@ class MQB_API FakeQuantizeBase : public FakeQuantize {
   const std::string& class_name() const { return class_name_; }
 
  protected:
-  // Feeds x (detached) to the observer and copies its qparams into scale_/zero_point_.
+  // Feeds x (detached) to the observer and copies its qparams into scale_/zero_point_
+  // (in place, keeping each member's dtype and, for learnable ones, its identity).
   void observe_and_update(const at::Tensor& x);
+  // dst := src without breaking an optimizer's hold on dst: same shape -> copy_ under
+  // no-grad; otherwise the data is swapped (set_data) for leaves that require grad, or
+  // the tensor replaced. src is converted to dst's dtype when dst is defined.
+  static void assign(at::Tensor& dst, const at::Tensor& src);
+  // A new learnable leaf (float32, requires_grad) holding `values`.
+  static at::Tensor make_parameter(const at::Tensor& values);
+  // DataError naming the class unless x is a usable input (float, channel axis present).
+  void check_input(const at::Tensor& x) const;
+  int64_t axis() const { return scheme_.per_channel ? scheme_.ch_axis : -1; }
   // Registers one more state tensor under `key` (parameters included).
   void register_state(const std::string& key, at::Tensor* member);
   // MQBench's QuantizeBase.bitwidth = int(log2(qmax - qmin + 1)).

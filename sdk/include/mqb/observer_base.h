@@ -37,6 +37,12 @@ class MQB_API ObserverBase : public Observer {
   bool has_data() const;
   // float32, contiguous, detached view of the batch; nullopt for empty tensors.
   std::optional<at::Tensor> prepare_input(const at::Tensor& x) const;
+  // The axis statistics are reduced over: ch_axis when per-channel, else -1.
+  int stat_axis() const { return scheme_.per_channel ? scheme_.ch_axis : -1; }
+  // Running extrema (MinMaxObserver): min_val = min(min_val, lo), max_val = max(max_val, hi).
+  void accumulate_running(const at::Tensor& lo, const at::Tensor& hi);
+  // MQBench's EMA: the first batch is stored, later ones averaged with `ratio`.
+  void accumulate_ema(const at::Tensor& lo, const at::Tensor& hi, double ratio);
 
   QScheme scheme_;
   at::Tensor min_val_;

@@ -26,6 +26,25 @@ MQB_API at::Tensor round_scale_to_pot(const at::Tensor& scale);
 // Per-tensor (0-d) or per-channel (vector along `ch_axis`) minimum and maximum.
 MQB_API std::pair<at::Tensor, at::Tensor> tensor_minmax(const at::Tensor& x, int ch_axis);
 
+// The same arithmetic as qparams_from_minmax on one (min, max) pair, in scalar float32
+// (identical results, no tensor overhead): used by searches over many candidates.
+// Requires finite min <= max.
+struct ScalarQParams {
+  float scale;
+  int32_t zero_point;
+};
+MQB_API ScalarQParams qparams_scalar(float min_val, float max_val, const QScheme& scheme,
+                                     float eps = kObserverEps);
+
+// MQBench's moving average v = v * r + cur * (1 - r) with both factors rounded to
+// float32 and the two products rounded separately (torch's tensor arithmetic).
+MQB_API float ema_scalar(float old_value, float current, double ratio);
+MQB_API at::Tensor ema_update(const at::Tensor& old_value, const at::Tensor& current, double ratio);
+
+// Per-channel float values as a tensor: 0-d when `per_channel` is false (one value).
+MQB_API at::Tensor float_tensor(const std::vector<float>& values, bool per_channel);
+MQB_API std::vector<float> to_float_vector(const at::Tensor& t);
+
 // Moves `ch_axis` to dim 0 and flattens the rest: [C, N] (MQBench's per-channel layout).
 MQB_API at::Tensor channels_first_2d(const at::Tensor& x, int ch_axis);
 
