@@ -170,7 +170,7 @@ TEST(ConfigResolve, UnknownObserverIsLocatedAndSuggested) {
   const std::string good = "w_observer = \"MinMaxObserver\"";
   toml.replace(toml.find(good), good.size(), "w_observer = \"MinMaxObsrver\"");
   const std::string e = error_of([&] { resolve(toml); });
-  EXPECT_TRUE(contains(e, "t.toml:3:14: w_observer: unknown observer 'MinMaxObsrver'; did you mean 'MinMaxObserver'?"))
+  EXPECT_TRUE(contains(e, "t.toml:3:14: w_observer: unknown observer 'MinMaxObsrver'; did you mean 'MinMaxObserver'"))
       << e;
 }
 

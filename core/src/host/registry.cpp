@@ -174,44 +174,41 @@ void Registry::unknown_name(PluginKind kind, const std::string& name, const std:
 }
 
 const Registry::Entry& Registry::load(PluginKind kind, const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
   auto key = std::make_pair(kind, name);
-  if (auto it = loaded_.find(key); it != loaded_.end()) return it->second;
-  if (auto it = static_plugins().find(key); it != static_plugins().end())
-    return loaded_[key] = Entry{nullptr, it->second, "(static)"};
-
-  const std::string file_name = plugin_file_name(kind, name);
   std::vector<std::string> tried;
-  std::vector<fs::path> found;
-  std::set<std::string> found_canonical;
-  for (const auto& entry : path_.entries()) {
-    fs::path candidate = entry.dir / file_name;
-    tried.push_back(candidate.string() + " (" + entry.origin + ")");
-    std::error_code ec;
-    if (fs::exists(candidate, ec) && found_canonical.insert(fs::canonical(candidate, ec).string()).second)
-      found.push_back(candidate);
-  }
-  if (found.empty()) {
-    mutex_.unlock();  // unknown_name lists plugins, which takes no registry lock
-    try {
-      unknown_name(kind, name, tried);
-    } catch (...) {
-      mutex_.lock();
-      throw;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = loaded_.find(key); it != loaded_.end()) return it->second;
+    if (auto it = static_plugins().find(key); it != static_plugins().end())
+      return loaded_[key] = Entry{nullptr, it->second, "(static)"};
+
+    const std::string file_name = plugin_file_name(kind, name);
+    std::vector<fs::path> found;
+    std::set<std::string> found_canonical;
+    for (const auto& entry : path_.entries()) {
+      fs::path candidate = entry.dir / file_name;
+      tried.push_back(candidate.string() + " (" + entry.origin + ")");
+      std::error_code ec;
+      if (fs::exists(candidate, ec) && found_canonical.insert(fs::canonical(candidate, ec).string()).second)
+        found.push_back(candidate);
+    }
+    if (found.size() > 1) {
+      std::ostringstream msg;
+      msg << "two plugins with one name: " << to_string(kind) << " '" << name << "' is provided by";
+      for (const auto& f : found) msg << "\n    " << f.string();
+      msg << "\n  remove one of them or drop its directory from the search path:\n" << path_.describe();
+      throw PluginError(msg.str());
+    }
+    if (found.size() == 1) {
+      auto lib = open_library(found.front());
+      const mqb_plugin_descriptor* d = lib->descriptor();
+      if (auto why = check_descriptor(d, kind, name))
+        throw PluginError(found.front().string() + ": refused: " + *why);
+      return loaded_[key] = Entry{lib, d, found.front().string()};
     }
   }
-  if (found.size() > 1) {
-    std::ostringstream msg;
-    msg << "two plugins with one name: " << to_string(kind) << " '" << name << "' is provided by";
-    for (const auto& f : found) msg << "\n    " << f.string();
-    msg << "\n  remove one of them or drop its directory from the search path:\n" << path_.describe();
-    throw PluginError(msg.str());
-  }
-  auto lib = open_library(found.front());
-  const mqb_plugin_descriptor* d = lib->descriptor();
-  if (auto why = check_descriptor(d, kind, name))
-    throw PluginError(found.front().string() + ": refused: " + *why);
-  return loaded_[key] = Entry{lib, d, found.front().string()};
+  // Not found: the message lists the plugins there are, which scans without the lock.
+  unknown_name(kind, name, tried);
 }
 
 PluginInfo Registry::info(PluginKind kind, const std::string& name) {
