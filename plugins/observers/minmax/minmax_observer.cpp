@@ -1,8 +1,7 @@
-// MinMaxObserver: running extrema over every batch (MQBench spec §3.2).
-#include <ATen/ops/maximum.h>
-#include <ATen/ops/minimum.h>
-
+// MinMaxObserver: running extrema over every batch (MQBench spec §3.2), one pass
+// over the data in its natural layout (mqb::channel_stats).
 #include "mqb/observer_base.h"
+#include "mqb/observer_kernels.h"
 #include "mqb/plugin.h"
 
 namespace {
@@ -16,9 +15,8 @@ class MinMaxObserver final : public mqb::ObserverBase {
   void observe(const at::Tensor& x) override {
     auto input = prepare_input(x);
     if (!input) return;
-    auto [lo, hi] = mqb::tensor_minmax(*input, scheme_.per_channel ? scheme_.ch_axis : -1);
-    min_val_ = at::minimum(min_val_, lo);
-    max_val_ = at::maximum(max_val_, hi);
+    const mqb::ChannelStats st = mqb::channel_stats(*input, stat_axis(), mqb::kStatsMinMax, class_name());
+    accumulate_running(mqb::float_tensor(st.min, scheme_.per_channel), mqb::float_tensor(st.max, scheme_.per_channel));
   }
 };
 

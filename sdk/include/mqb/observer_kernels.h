@@ -5,6 +5,7 @@
 // naming the observer: calibration statistics of non-finite data are meaningless
 // and would otherwise end up as a silent NaN or infinite scale.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,7 +33,9 @@ struct ChannelStats {
   std::vector<double> abs_mean;  // only with kStatsAbsMean
   int64_t count = 0;             // elements per channel
   // Unbiased standard deviation (NaN for a single element, as torch.std).
-  double std_unbiased(size_t c) const;
+  double std_unbiased(size_t c) const {
+    return count < 2 ? std::nan("") : std::sqrt(m2[c] / static_cast<double>(count - 1));
+  }
 };
 enum StatsWanted : unsigned { kStatsMinMax = 0, kStatsMoments = 1, kStatsAbsMean = 2 };
 
