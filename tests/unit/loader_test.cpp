@@ -169,6 +169,20 @@ TEST(Loader, UnknownNameSuggestsAndListsEveryPathSearched) {
   EXPECT_TRUE(contains(load_error(empty, PluginKind::Observer, "X"), "(the search path is empty)"));
 }
 
+const mqb_plugin_descriptor* mqb_static_plugin_StaticFixture() noexcept;
+
+TEST(Loader, StaticallyLinkedPluginsNeedNoFile) {
+  Registry r{SearchPath()};
+  r.add_static(mqb_static_plugin_StaticFixture());
+  PluginListing l = r.list(PluginKind::Observer);
+  ASSERT_EQ(l.plugins.size(), 1u);
+  EXPECT_EQ(l.plugins[0].name, "StaticFixture");
+  EXPECT_EQ(l.plugins[0].file, "(static)");
+  auto obs = r.create_observer("StaticFixture", ObserverArgs{});
+  obs->observe(at::ones({2}));
+  EXPECT_EQ(r.info(PluginKind::Observer, "StaticFixture").file, "(static)");
+}
+
 TEST(SearchOrder, ConfigDirsThenEnvironmentThenInstallDir) {
   setenv("MQB_PLUGIN_PATH", "/env/one:/env/two", 1);
   SearchPath p = SearchPath::standard({"/cfg/dir"});
