@@ -9,7 +9,8 @@ function(mqb_add_plugin kind name)
   target_link_libraries(${target} PRIVATE mqb::core ${P_LIBS})
   set_target_properties(${target} PROPERTIES
     PREFIX "lib" OUTPUT_NAME "mqb_${kind}_${lname}"
-    LIBRARY_OUTPUT_DIRECTORY ${MQB_BUILD_PLUGIN_DIR})
+    LIBRARY_OUTPUT_DIRECTORY ${MQB_BUILD_PLUGIN_DIR}
+    INSTALL_RPATH "$ORIGIN/../..")  # <prefix>/lib/mqbench/plugins -> <prefix>/lib
   mqb_warnings(${target})
   mqb_use_pch(${target})
   install(TARGETS ${target} LIBRARY DESTINATION ${MQB_INSTALL_PLUGIN_DIR})
