@@ -10,7 +10,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev  # Boost.DLL (headers) and Boost.Program_options
   libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
-  python3-torch python3-numpy                 # test-time clients only (stock PyTorch, NumPy)
+  python3-torch python3-torchvision python3-numpy  # test-time clients only (stock PyTorch, NumPy, model generation)
 )
 
 missing=()
