@@ -7,7 +7,8 @@
 // neither the clamped code nor the mask. NaN and v >= 2^63 take ATen's int64
 // overflow path (INT64_MIN, i.e. below quant_min).
 //
-// The hot loops are compiled twice (AVX2 and baseline) and chosen at load time.
+// The hot loops are compiled twice (Haswell: AVX2 + FMA, and baseline) and chosen at
+// load time.
 #include "mqb/fake_quant_kernels.h"
 
 #include <ATen/Parallel.h>
@@ -82,15 +83,16 @@ __attribute__((always_inline)) inline void learnable_backward_run(const T* __res
                                                                   double* __restrict dz_lanes) {
   const T ds_small = a.qmin - a.zp, ds_big = a.qmax - a.zp;
   auto element = [&](int64_t i, T& ds, T& dz) {
-    const T q = round_code<T>(a.zp + x[i] * a.inv);
+    // ATen's AVX2 build contracts zp + x*inv and xfq - x into fused multiply-adds
+    // (one rounding each); std::fma reproduces that bit for bit.
+    const T q = round_code<T>(std::fma(x[i], a.inv, a.zp));
     const bool below = q < a.qmin, above = q > a.qmax;
     const bool inside = !below && !above;
     T c = q > a.qmin ? q : a.qmin;
     c = c < a.qmax ? c : a.qmax;
-    const T xfq = (c - a.zp) * a.scale;
     const T g = dy[i];
     dx[i] = inside ? g : T(0);
-    const T ds_in = g * (xfq - x[i]) * a.inv * gf;
+    const T ds_in = g * std::fma(c - a.zp, a.scale, -x[i]) * a.inv * gf;
     const T ds_out = (below ? g * ds_small : g * ds_big) * gf;
     ds = inside ? ds_in : ds_out;
     dz = inside ? T(0) : -g * a.scale * gf;
@@ -112,7 +114,7 @@ __attribute__((always_inline)) inline void learnable_backward_run(const T* __res
   }
 }
 
-#define MQB_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#define MQB_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
 
 MQB_MULTIVERSION void forward_f(const float* x, float* y, int64_t n, Affine<float> a) { forward_run(x, y, n, a); }
 MQB_MULTIVERSION void forward_d(const double* x, double* y, int64_t n, Affine<double> a) { forward_run(x, y, n, a); }
@@ -355,7 +357,29 @@ class LearnableFunction : public torch::autograd::Function<LearnableFunction> {
   }
 };
 
+class StraightThroughFunction : public torch::autograd::Function<StraightThroughFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& value,
+                            const at::Tensor& mask) {
+    ctx->save_for_backward({mask});
+    (void)x;
+    return value;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const at::Tensor mask = ctx->get_saved_variables()[0];
+    at::Tensor dx = grads[0];
+    if (dx.defined() && mask.numel() > 0) dx = dx.mul(mask.to(dx.scalar_type()));
+    return {dx, at::Tensor(), at::Tensor()};
+  }
+};
+
 }  // namespace
+
+at::Tensor straight_through(const at::Tensor& x, const at::Tensor& value, const at::Tensor& mask) {
+  // Function inputs must be defined: "no mask" travels as an empty tensor.
+  return StraightThroughFunction::apply(x, value.detach(), mask.defined() ? mask.detach() : at::empty({0}, at::kBool));
+}
 
 void check_fake_quant_input(const at::Tensor& x, int64_t ch_axis, const std::string& who) {
   check_float(x, who.c_str());

@@ -44,8 +44,8 @@ void FakeQuantizeBase::assign(at::Tensor& dst, const at::Tensor& src) {
   at::NoGradGuard no_grad;
   at::Tensor value = src.detach();
   if (dst.defined()) value = value.to(dst.scalar_type());
-  if (dst.defined() && dst.sizes() == value.sizes()) {
-    dst.copy_(value);
+  if (dst.defined() && dst.numel() == value.numel()) {
+    dst.copy_(value.reshape(dst.sizes()));  // as torch's copy_: dst keeps its shape
   } else if (dst.defined() && dst.requires_grad()) {
     dst.set_data(value.clone());
   } else {
@@ -61,7 +61,8 @@ void FakeQuantizeBase::check_input(const at::Tensor& x) const { check_fake_quant
 
 StateDict FakeQuantizeBase::state() const {
   StateDict out;
-  for (const auto& e : entries_) out[e.first] = e.second->detach().clone();
+  for (const auto& e : entries_)
+    if (e.second->defined()) out[e.first] = e.second->detach().clone();  // e.g. AdaRound alpha before init
   out["fake_quant_enabled"] = at::full({1}, fake_quant_enabled_ ? 1 : 0, at::kByte);
   out["observer_enabled"] = at::full({1}, observer_enabled_ ? 1 : 0, at::kByte);
   for (const auto& kv : observer_->state()) out[kObserverPrefix + kv.first] = kv.second;
@@ -98,7 +99,7 @@ void FakeQuantizeBase::load_state(const StateDict& state) {
     }
   }
   for (const auto& e : entries_)
-    if (!state.count(e.first)) throw DataError(class_name_ + ": state entry '" + e.first + "' is missing");
+    if (e.second->defined() && !state.count(e.first)) throw DataError(class_name_ + ": state entry '" + e.first + "' is missing");
   observer_->load_state(observer_state);
 }
 

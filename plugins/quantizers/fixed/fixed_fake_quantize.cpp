@@ -1,8 +1,7 @@
 // FixedFakeQuantize: plain fake quantization with observer-given qparams and a
-// straight-through gradient inside the range (MQBench spec §4.2).
-#include <ATen/ops/fake_quantize_per_channel_affine.h>
-#include <ATen/ops/fake_quantize_per_tensor_affine.h>
-
+// straight-through gradient inside the range (MQBench spec §4.2), on the SDK's
+// fused kernels (bit-identical to torch.fake_quantize_per_{tensor,channel}_affine).
+#include "mqb/fake_quant_kernels.h"
 #include "mqb/fake_quantize_base.h"
 #include "mqb/plugin.h"
 
@@ -15,12 +14,10 @@ class FixedFakeQuantize final : public mqb::FakeQuantizeBase {
   }
 
   at::Tensor forward(const at::Tensor& x) override {
+    check_input(x);
     if (observer_enabled_) observe_and_update(x);
     if (!fake_quant_enabled_) return x;
-    const int64_t qmin = scheme_.quant_min(), qmax = scheme_.quant_max();
-    if (scheme_.per_channel)
-      return at::fake_quantize_per_channel_affine(x, scale_, zero_point_.to(at::kInt), scheme_.ch_axis, qmin, qmax);
-    return at::fake_quantize_per_tensor_affine(x, scale_.item<float>(), zero_point_.item<int64_t>(), qmin, qmax);
+    return mqb::fake_quantize_affine(x, scale_, zero_point_, scheme_.quant_min(), scheme_.quant_max(), axis());
   }
 };
 

@@ -36,8 +36,8 @@ class MQB_API FakeQuantizeBase : public FakeQuantize {
   // Feeds x (detached) to the observer and copies its qparams into scale_/zero_point_
   // (in place, keeping each member's dtype and, for learnable ones, its identity).
   void observe_and_update(const at::Tensor& x);
-  // dst := src without breaking an optimizer's hold on dst: same shape -> copy_ under
-  // no-grad; otherwise the data is swapped (set_data) for leaves that require grad, or
+  // dst := src without breaking an optimizer's hold on dst: same element count -> copy_
+  // (dst keeps its shape) under no-grad; otherwise the data is swapped (set_data) for leaves that require grad, or
   // the tensor replaced. src is converted to dst's dtype when dst is defined.
   static void assign(at::Tensor& dst, const at::Tensor& src);
   // A new learnable leaf (float32, requires_grad) holding `values`.
