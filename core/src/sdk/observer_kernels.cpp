@@ -4,7 +4,7 @@
 // in chunk order, so results are independent of the number of threads.
 #include "mqb/observer_kernels.h"
 
-#include <emmintrin.h>
+#include <immintrin.h>
 
 #include <ATen/Parallel.h>
 
@@ -13,6 +13,11 @@
 #include <limits>
 
 #include "mqb/error.h"
+
+// GCC 12's AVX-512 helper intrinsics (casts, reductions) start from an undefined
+// register and trip -Wuninitialized inside its own headers: not our code.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace mqb {
 
@@ -34,8 +39,57 @@ void for_each_run(const ChannelLayout& L, int64_t begin, int64_t end, F&& f) {
   }
 }
 
-// Min and max of p[0..n) with NaN detection (SSE2, 8 lanes in flight).
-void minmax_run(const float* p, int64_t n, float& mn, float& mx, bool& bad) {
+// Min and max of p[0..n) with NaN detection. The widest instruction set the CPU
+// has is chosen at run time (the library itself is built for baseline x86-64).
+void minmax_tail(const float* p, int64_t i, int64_t n, float& mn, float& mx, bool& bad) {
+  for (; i < n; ++i) {
+    const float v = p[i];
+    if (v != v) bad = true;
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+  }
+}
+
+__attribute__((target("avx512f"))) void minmax_run_avx512(const float* p, int64_t n, float& mn, float& mx,
+                                                           bool& bad) {
+  int64_t i = 0;
+  __m512 mn0 = _mm512_set1_ps(mn), mn1 = mn0, mx0 = _mm512_set1_ps(mx), mx1 = mx0;
+  __mmask16 nan_mask = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 a = _mm512_loadu_ps(p + i), b = _mm512_loadu_ps(p + i + 16);
+    mn0 = _mm512_min_ps(mn0, a);
+    mn1 = _mm512_min_ps(mn1, b);
+    mx0 = _mm512_max_ps(mx0, a);
+    mx1 = _mm512_max_ps(mx1, b);
+    nan_mask |= _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q);
+  }
+  bad = bad || nan_mask != 0;
+  mn = std::min(mn, _mm512_reduce_min_ps(_mm512_min_ps(mn0, mn1)));
+  mx = std::max(mx, _mm512_reduce_max_ps(_mm512_max_ps(mx0, mx1)));
+  minmax_tail(p, i, n, mn, mx, bad);
+}
+
+__attribute__((target("avx2"))) void minmax_run_avx2(const float* p, int64_t n, float& mn, float& mx, bool& bad) {
+  int64_t i = 0;
+  __m256 mn0 = _mm256_set1_ps(mn), mn1 = mn0, mx0 = _mm256_set1_ps(mx), mx1 = mx0;
+  __m256 nan_acc = _mm256_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    const __m256 a = _mm256_loadu_ps(p + i), b = _mm256_loadu_ps(p + i + 8);
+    mn0 = _mm256_min_ps(mn0, a);
+    mn1 = _mm256_min_ps(mn1, b);
+    mx0 = _mm256_max_ps(mx0, a);
+    mx1 = _mm256_max_ps(mx1, b);
+    nan_acc = _mm256_or_ps(nan_acc, _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+  }
+  alignas(32) float lo[8], hi[8];
+  _mm256_store_ps(lo, _mm256_min_ps(mn0, mn1));
+  _mm256_store_ps(hi, _mm256_max_ps(mx0, mx1));
+  bad = bad || _mm256_movemask_ps(nan_acc) != 0;
+  for (int k = 0; k < 8; ++k) mn = std::min(mn, lo[k]), mx = std::max(mx, hi[k]);
+  minmax_tail(p, i, n, mn, mx, bad);
+}
+
+void minmax_run_sse2(const float* p, int64_t n, float& mn, float& mx, bool& bad) {
   int64_t i = 0;
   __m128 mn0 = _mm_set1_ps(mn), mn1 = mn0, mx0 = _mm_set1_ps(mx), mx1 = mx0;
   __m128 nan_acc = _mm_setzero_ps();
@@ -45,21 +99,29 @@ void minmax_run(const float* p, int64_t n, float& mn, float& mx, bool& bad) {
     mn1 = _mm_min_ps(mn1, b);
     mx0 = _mm_max_ps(mx0, a);
     mx1 = _mm_max_ps(mx1, b);
-    nan_acc = _mm_or_ps(nan_acc, _mm_or_ps(_mm_cmpunord_ps(a, a), _mm_cmpunord_ps(b, b)));
+    nan_acc = _mm_or_ps(nan_acc, _mm_cmpunord_ps(a, b));
   }
   alignas(16) float lo[4], hi[4];
   _mm_store_ps(lo, _mm_min_ps(mn0, mn1));
   _mm_store_ps(hi, _mm_max_ps(mx0, mx1));
   bad = bad || _mm_movemask_ps(nan_acc) != 0;
-  for (int k = 0; k < 4; ++k) {
-    mn = std::min(mn, lo[k]);
-    mx = std::max(mx, hi[k]);
-  }
-  for (; i < n; ++i) {
-    const float v = p[i];
-    if (v != v) bad = true;
-    mn = std::min(mn, v);
-    mx = std::max(mx, v);
+  for (int k = 0; k < 4; ++k) mn = std::min(mn, lo[k]), mx = std::max(mx, hi[k]);
+  minmax_tail(p, i, n, mn, mx, bad);
+}
+
+enum class Isa { Sse2, Avx2, Avx512 };
+Isa cpu_isa() {
+  static const Isa isa = __builtin_cpu_supports("avx512f") ? Isa::Avx512
+                         : __builtin_cpu_supports("avx2")  ? Isa::Avx2
+                                                           : Isa::Sse2;
+  return isa;
+}
+
+void minmax_run(const float* p, int64_t n, float& mn, float& mx, bool& bad) {
+  switch (cpu_isa()) {
+    case Isa::Avx512: return minmax_run_avx512(p, n, mn, mx, bad);
+    case Isa::Avx2: return minmax_run_avx2(p, n, mn, mx, bad);
+    default: return minmax_run_sse2(p, n, mn, mx, bad);
   }
 }
 
@@ -265,28 +327,9 @@ namespace {
 // v = x * inv_scale; q = clamp(zp + nearbyint(v), qmin, qmax); y = (q - zp) * scale.
 // Clamping v to [qmin - zp, qmax - zp] before rounding gives the same q (the bounds
 // are integers) and keeps v small enough for the 1.5 * 2^23 round-to-even trick.
-double sq_loss_run(const float* p, int64_t n, const QuantCandidate& q, float qmin, float qmax) {
-  const float inv = 1.0f / q.scale;
-  const float zp = static_cast<float>(q.zero_point);
-  const float lo = qmin - zp, hi = qmax - zp;
+double sq_loss_tail(const float* p, int64_t i, int64_t n, const QuantCandidate& q, float inv, float lo, float hi) {
   const float magic = 12582912.0f;  // 1.5 * 2^23
-  const __m128 vinv = _mm_set1_ps(inv), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi), vs = _mm_set1_ps(q.scale),
-               vm = _mm_set1_ps(magic);
-  __m128d acc0 = _mm_setzero_pd(), acc1 = _mm_setzero_pd();
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const __m128 x = _mm_loadu_ps(p + i);
-    __m128 v = _mm_mul_ps(x, vinv);
-    v = _mm_min_ps(_mm_max_ps(v, vlo), vhi);
-    const __m128 r = _mm_sub_ps(_mm_add_ps(v, vm), vm);
-    const __m128 d = _mm_sub_ps(_mm_mul_ps(r, vs), x);
-    const __m128 d2 = _mm_mul_ps(d, d);
-    acc0 = _mm_add_pd(acc0, _mm_cvtps_pd(d2));
-    acc1 = _mm_add_pd(acc1, _mm_cvtps_pd(_mm_movehl_ps(d2, d2)));
-  }
-  alignas(16) double s[2];
-  _mm_store_pd(s, _mm_add_pd(acc0, acc1));
-  double total = s[0] + s[1];
+  double total = 0;
   for (; i < n; ++i) {
     float v = p[i] * inv;
     v = std::min(std::max(v, lo), hi);
@@ -295,6 +338,60 @@ double sq_loss_run(const float* p, int64_t n, const QuantCandidate& q, float qmi
     total += static_cast<double>(d * d);
   }
   return total;
+}
+
+__attribute__((target("avx512f"))) double sq_loss_avx512(const float* p, int64_t n, const QuantCandidate& q,
+                                                          float inv, float lo, float hi) {
+  const __m512 vinv = _mm512_set1_ps(inv), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi),
+               vs = _mm512_set1_ps(q.scale), vm = _mm512_set1_ps(12582912.0f);
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(p + i);
+    const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, vinv), vlo), vhi);
+    const __m512 r = _mm512_sub_ps(_mm512_add_ps(v, vm), vm);
+    const __m512 d = _mm512_sub_ps(_mm512_mul_ps(r, vs), x);
+    const __m512 d2 = _mm512_mul_ps(d, d);
+    acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(d2)));
+    acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d2), 1))));
+  }
+  return _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1)) + sq_loss_tail(p, i, n, q, inv, lo, hi);
+}
+
+__attribute__((target("avx2"))) double sq_loss_avx2(const float* p, int64_t n, const QuantCandidate& q, float inv,
+                                                     float lo, float hi) {
+  const __m256 vinv = _mm256_set1_ps(inv), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi),
+               vs = _mm256_set1_ps(q.scale), vm = _mm256_set1_ps(12582912.0f);
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(p + i);
+    const __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(x, vinv), vlo), vhi);
+    const __m256 r = _mm256_sub_ps(_mm256_add_ps(v, vm), vm);
+    const __m256 d = _mm256_sub_ps(_mm256_mul_ps(r, vs), x);
+    const __m256 d2 = _mm256_mul_ps(d, d);
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(d2)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(d2, 1)));
+  }
+  alignas(32) double s[4];
+  _mm256_store_pd(s, _mm256_add_pd(acc0, acc1));
+  return (s[0] + s[1]) + (s[2] + s[3]) + sq_loss_tail(p, i, n, q, inv, lo, hi);
+}
+
+// Sum of |fq(x) - x|^2 over p[0..n) for one candidate. fq follows ATen:
+// v = x * inv_scale; q = clamp(zp + nearbyint(v), qmin, qmax); y = (q - zp) * scale.
+// Clamping v to [qmin - zp, qmax - zp] before rounding gives the same q (the bounds
+// are integers) and keeps v small enough for the 1.5 * 2^23 round-to-even trick;
+// (q - zp) * scale is exact in float as in ATen's double product (|q - zp| < 2^17).
+double sq_loss_run(const float* p, int64_t n, const QuantCandidate& q, float qmin, float qmax) {
+  const float inv = 1.0f / q.scale;
+  const float zp = static_cast<float>(q.zero_point);
+  const float lo = qmin - zp, hi = qmax - zp;
+  switch (cpu_isa()) {
+    case Isa::Avx512: return sq_loss_avx512(p, n, q, inv, lo, hi);
+    case Isa::Avx2: return sq_loss_avx2(p, n, q, inv, lo, hi);
+    default: return sq_loss_tail(p, 0, n, q, inv, lo, hi);
+  }
 }
 
 double p_loss_run(const float* p, int64_t n, const QuantCandidate& q, float qmin, float qmax, double pw) {
