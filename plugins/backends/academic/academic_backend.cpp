@@ -12,9 +12,12 @@ BackendSpec spec() {
   s.name = "Academic";
   s.rules.graph_quantizer = "AcademicQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"conv", "linear"};
   s.rules.first_last_layer_8bit = true;
   s.rules.fold_bn = false;
+  s.rules.fuse_conv_bn_relu = false;  // AcademicQuantizer does not fuse: BN stays float
+  s.rules.skip_consumers_with_scalar_inputs = true;
+  s.rules.implicit_merges = {"add<-mul"};
   s.policy.requires_full_user_qconfig = true;
   return s;
 }

@@ -11,8 +11,9 @@ BackendSpec spec() {
   BackendSpec s;
   s.name = "Academic_NLP";
   s.rules.graph_quantizer = "AcademicNLPQuantizer";
-  s.rules.weight_ops = {"linear"};
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
   s.rules.act_input_ops = {"linear", "matmul"};
+  s.rules.implicit_merges = {"add<-mul"};
   s.policy.requires_full_user_qconfig = true;
   return s;
 }

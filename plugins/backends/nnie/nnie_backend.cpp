@@ -16,7 +16,8 @@ BackendSpec spec() {
   s.policy.only_observers_overridable = true;
   s.rules.graph_quantizer = "ModelQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
+  s.rules.implicit_merges = {"add<-mul"};
   return s;
 }
 

@@ -13,8 +13,11 @@ BackendSpec spec() {
   s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false)),
                        make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
   s.rules.graph_quantizer = "ONNXQNNQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
+  s.rules.weight_ops = {"conv"};  // Linear is not swapped: FC weights stay float
+  s.rules.act_input_ops = {"conv", "add", "avg_pool"};
+  s.rules.act_output_ops = {"conv", "add", "avg_pool"};
+  s.rules.output_pass_through_ops = {"relu", "relu6"};
+  s.rules.implicit_merges = {"relu<-add"};
   return s;
 }
 

@@ -16,8 +16,10 @@ BackendSpec spec() {
                        make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false))};
   s.rules.graph_quantizer = "OPENVINOQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
+  s.rules.act_input_ops = {"conv", "linear", "add", "max_pool", "avg_pool", "upsample", "flatten", "mean", "sum"};
   s.rules.unsigned_after_relu = true;
+  s.rules.skip_producers_feeding_output = true;
+  s.rules.reuse_quantizer_ops = {"max_pool", "flatten"};
   return s;
 }
 

@@ -14,8 +14,11 @@ BackendSpec spec() {
                        make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
   s.rules.graph_quantizer = "TotalINTQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool", "relu"};
-  s.rules.quantize_network_output = true;
+  // inputs and outputs of every listed op; network outputs of listed ops come from the output rule
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
+  s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
+  s.rules.output_pass_through_ops = {"relu", "relu6", "flatten"};
+  s.rules.implicit_merges = {"add<-mul"};
   return s;
 }
 

@@ -14,7 +14,8 @@ BackendSpec spec() {
                        make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false, true))};
   s.rules.graph_quantizer = "ModelQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
+  s.rules.implicit_merges = {"add<-mul"};
   return s;
 }
 

@@ -14,7 +14,9 @@ BackendSpec spec() {
                        make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
   s.rules.graph_quantizer = "TengineQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool", "sigmoid"};
+  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu", "concat", "hardswish", "sigmoid"};
+  s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu", "concat", "hardswish", "sigmoid"};
+  s.rules.output_pass_through_ops = {"flatten"};
   s.rules.quantize_network_output = true;
   return s;
 }

@@ -13,8 +13,11 @@ BackendSpec spec() {
   s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, true, true)),
                        make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false, true))};
   s.rules.graph_quantizer = "TensorrtNLPQuantizer";
-  s.rules.weight_ops = {"linear"};
-  s.rules.act_input_ops = {"linear", "matmul"};
+  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.act_input_ops = {"linear", "matmul", "add"};
+  s.rules.skip_consumers_with_scalar_inputs = true;
+  // scale-shift, the attention-mask add after the scaled scores, embedding sums
+  s.rules.implicit_merges = {"add<-mul", "add<-div", "add<-embedding"};
   return s;
 }
 

@@ -15,8 +15,9 @@ BackendSpec spec() {
                        make_side("PoTModeObserver", "TqtFakeQuantize", make_qscheme(8, true, false, false, true))};
   s.rules.graph_quantizer = "VitisQuantizer";
   s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "concat", "pool"};
-  s.rules.quantize_network_input = false;  // MQBench never quantizes Vitis inputs (spec §8.14)
+  // "quantize outputs": MaxPool outputs are not quantized, nor the network input (spec §8)
+  s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "avg_pool", "batch_norm", "relu", "prelu", "upsample", "add", "mul", "concat"};
+  s.rules.quantize_network_input = false;
   s.rules.quantize_bias = true;
   return s;
 }

@@ -44,6 +44,21 @@ struct SiteRules {
   bool fold_bn = true;                      // PTQ folds BN into conv
   bool quantize_bias = false;               // Vitis
   bool unsigned_after_relu = false;         // OpenVINO
+  // Fields below drive the core's prepare pass (core/src/prepare/README.md lists the
+  // op family names). Inputs of act_input_ops and outputs of act_output_ops are
+  // quantized; each tensor gets at most one site.
+  std::vector<std::string> act_output_ops;          // TotalINT, Tengine, ONNX_QNN, Vitis
+  // An output rule moves to the single user of these families (TotalINT: relu, flatten).
+  std::vector<std::string> output_pass_through_ops;
+  // "consumer<-producer": that input edge is left float (MQBench's implicit merges,
+  // e.g. "add<-mul" for scale-shift, "add<-embedding" for Tensorrt_NLP).
+  std::vector<std::string> implicit_merges;
+  bool skip_consumers_with_scalar_inputs = false;   // Academic, Tensorrt_NLP: `x + 1` is no consumer
+  bool fuse_conv_bn_relu = true;                    // conv[+bn][+relu], linear[+relu] act as one op
+  bool skip_producers_feeding_output = false;       // OpenVINO: the last layer's output stays float
+  // OpenVINO: outputs of these families that feed a weight op are not quantized (the
+  // quantizer before them is reused).
+  std::vector<std::string> reuse_quantizer_ops;
 };
 
 class MQB_API BackendPreset {
