@@ -266,15 +266,17 @@ std::vector<int64_t> abs_histogram(const at::Tensor& x, int ch_axis, int64_t bin
   }
   const float fbins = static_cast<float>(bins);
   const int64_t chunks = num_chunks(N);
-  std::vector<int64_t> partial(chunks * C * bins, 0);
+  // Counts are exact integers, so per-thread partials (not per-chunk) keep memory small.
+  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+  std::vector<int64_t> partial(threads * C * bins, 0);
+  const float* p = x.data_ptr<float>();
   at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+    int64_t* h = &partial[std::min<int64_t>(at::get_thread_num(), threads - 1) * C * bins];
     for (int64_t k = cb; k < ce; ++k) {
-      int64_t* h = &partial[k * C * bins];
       const int64_t begin = k * kChunk, end = std::min(N, begin + kChunk);
       for_each_run(L, begin, end, [&](int64_t c, int64_t b, int64_t e) {
         const float lo = left[c], hi = right[c], width = hi - lo;
         int64_t* hc = h + c * bins;
-        const float* p = x.data_ptr<float>();
         for (int64_t i = b; i < e; ++i) {
           const float a = std::fabs(p[i]);
           if (!(a >= lo && a <= hi)) continue;
@@ -286,38 +288,8 @@ std::vector<int64_t> abs_histogram(const at::Tensor& x, int ch_axis, int64_t bin
     }
   });
   std::vector<int64_t> out(C * bins, 0);
-  for (int64_t k = 0; k < chunks; ++k)
-    for (int64_t j = 0; j < C * bins; ++j) out[j] += partial[k * C * bins + j];
-  return out;
-}
-
-std::vector<double> signed_histogram(const at::Tensor& x, int ch_axis, int64_t bins, const std::vector<float>& lo,
-                                     const std::vector<float>& hi) {
-  check_float_contiguous(x);
-  const ChannelLayout L = channel_layout(x, ch_axis);
-  const int64_t C = L.channels, N = L.numel();
-  const int64_t chunks = num_chunks(N);
-  std::vector<double> partial(chunks * C * bins, 0.0);
-  at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
-    for (int64_t k = cb; k < ce; ++k) {
-      double* h = &partial[k * C * bins];
-      const int64_t begin = k * kChunk, end = std::min(N, begin + kChunk);
-      for_each_run(L, begin, end, [&](int64_t c, int64_t b, int64_t e) {
-        const double l = lo[c], width = static_cast<double>(hi[c]) - l;
-        const double inv = width > 0 ? static_cast<double>(bins) / width : 0.0;
-        double* hc = h + c * bins;
-        const float* p = x.data_ptr<float>();
-        for (int64_t i = b; i < e; ++i) {
-          int64_t pos = static_cast<int64_t>((static_cast<double>(p[i]) - l) * inv);
-          pos = std::min(std::max<int64_t>(pos, 0), bins - 1);
-          hc[pos] += 1.0;
-        }
-      });
-    }
-  });
-  std::vector<double> out(C * bins, 0.0);
-  for (int64_t k = 0; k < chunks; ++k)
-    for (int64_t j = 0; j < C * bins; ++j) out[j] += partial[k * C * bins + j];
+  for (int64_t t = 0; t < threads; ++t)
+    for (int64_t j = 0; j < C * bins; ++j) out[j] += partial[t * C * bins + j];
   return out;
 }
 

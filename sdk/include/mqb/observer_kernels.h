@@ -51,11 +51,6 @@ MQB_API ChannelStats channel_stats(const at::Tensor& x, int ch_axis, unsigned wa
 MQB_API std::vector<int64_t> abs_histogram(const at::Tensor& x, int ch_axis, int64_t bins,
                                            const std::vector<float>& range);
 
-// Signed histogram per channel over [lo[c], hi[c]] (bins equal bins; values outside are
-// clamped into the edge bins). Used by the histogram calibrators. Row-major [C][bins].
-MQB_API std::vector<double> signed_histogram(const at::Tensor& x, int ch_axis, int64_t bins,
-                                             const std::vector<float>& lo, const std::vector<float>& hi);
-
 // One fake-quantization candidate: (scale, zero_point) for a channel.
 struct QuantCandidate {
   float scale;
