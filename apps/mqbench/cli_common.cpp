@@ -14,6 +14,8 @@ const std::vector<Command>& commands() {
       {"config", "show a config fully resolved against its backend (`config show FILE`)", cmd_config},
       {"observe", "feed tensors to an observer and print its state and qparams as JSON", cmd_observe},
       {"fakequant", "run a fake quantizer forward/backward on tensors and write the results", cmd_fakequant},
+      {"prepare", "quantize a TorchScript model: sites, calibration, prepared state and deployed TorchScript",
+       cmd_prepare},
   };
   return table;
 }

@@ -43,5 +43,6 @@ int cmd_plugins(const std::vector<std::string>& args, std::ostream& out);
 int cmd_config(const std::vector<std::string>& args, std::ostream& out);
 int cmd_observe(const std::vector<std::string>& args, std::ostream& out);
 int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out);
+int cmd_prepare(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

@@ -92,6 +92,24 @@ class TransformerBlock(nn.Module):
         return x
 
 
+class OddOps(nn.Module):
+    """A conv, an op no rule knows (erfinv) and a linear: the odd op stays float."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 8 * 8, 3)
+
+    def forward(self, x):
+        y = torch.erfinv(torch.tanh(self.conv(x)) * 0.5)
+        return self.fc(torch.flatten(y, 1))
+
+
+class Identity(nn.Module):
+    def forward(self, x):
+        return x
+
+
 def build(name):
     torch.manual_seed(0)
     if name.startswith("resnet18") or name.startswith("mobilenet_v2"):
@@ -103,6 +121,10 @@ def build(name):
         m, example = SmallCNN(), torch.randn(1, 3, 32, 32)
     elif name.startswith("concat_upsample"):
         m, example = ConcatUpsample(), torch.randn(1, 3, 32, 32)
+    elif name.startswith("odd_ops"):
+        m, example = OddOps(), torch.randn(1, 3, 8, 8)
+    elif name.startswith("identity"):
+        m, example = Identity(), torch.randn(1, 3)
     elif name.startswith("transformer"):
         m, example = TransformerBlock(), torch.randn(2, 8, 32)
     else:
@@ -125,7 +147,8 @@ def build(name):
 
 ALL = ["resnet18_scripted", "resnet18_traced", "mobilenet_v2_scripted", "mobilenet_v2_traced",
        "small_cnn_scripted", "small_cnn_traced", "concat_upsample_scripted",
-       "concat_upsample_traced", "transformer_scripted", "transformer_traced"]
+       "concat_upsample_traced", "transformer_scripted", "transformer_traced",
+       "odd_ops_scripted", "identity_scripted"]
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -255,6 +255,18 @@ TEST(Prepare, TransformerBlockNlpBackends) {
   }
 }
 
+TEST(Prepare, UnknownOpsStayFloatWithAWarning) {
+  PreparedModel pm = prep("odd_ops_scripted", backend_fixed_toml("Tengine_u8"));
+  EXPECT_EQ(pm.unsupported_ops(), std::vector<std::string>{"aten::erfinv"});
+  // conv and fc still get their sites: weights 2, conv input, fc input, conv output, fc output.
+  EXPECT_TRUE(has(pm.site_names(), "conv.weight"));
+  EXPECT_TRUE(has(pm.site_names(), "fc.input")) << join(pm.site_names());
+  calibrate(pm, {2, 3, 8, 8});
+  at::NoGradGuard no_grad;
+  const at::Tensor x = random_input({2, 3, 8, 8}, 41);
+  EXPECT_GT(sqnr_db(run_torchscript(model_path("odd_ops_scripted"), x), pm.forward(x)), 25.0);
+}
+
 TEST(Prepare, BadInputGivesClearErrors) {
   const std::string dir = temp_dir("bad");
   { std::ofstream(dir + "/junk.pt") << "this is not a zip"; }
@@ -267,6 +279,12 @@ TEST(Prepare, BadInputGivesClearErrors) {
   EXPECT_THROW(prepare(dir + "/missing.pt", resolve_toml(academic_fixed_toml()), test_registry()),
                ModelError);
   EXPECT_THROW(resolve_toml("backend = \"NoSuchBackend\"\n"), PluginError);
+  try {
+    prepare(model_path("identity_scripted"), resolve_toml(academic_fixed_toml()), test_registry());
+    FAIL() << "no error for an empty graph";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("empty"), std::string::npos) << e.what();
+  }
   std::filesystem::remove_all(dir);
 }
 
