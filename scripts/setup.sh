@@ -8,7 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache git
   libtorch-dev libopenblas0-pthread          # LibTorch 1.13; OpenBLAS makes its BLAS ~50x faster
   libboost-dev libboost-program-options-dev  # Boost.DLL (headers) and Boost.Program_options
-  libtomlplusplus-dev nlohmann-json3-dev
+  libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
+  dataset-fashion-mnist                      # the default data set (gz IDX files)
   libgtest-dev libbenchmark-dev
   python3-torch python3-torchvision python3-numpy  # test-time clients only (stock PyTorch, NumPy, model generation)
 )
