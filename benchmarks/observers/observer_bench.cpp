@@ -124,6 +124,7 @@ void run_observer(benchmark::State& state, const char* name, Baseline baseline) 
   }
   const double ms = total / static_cast<double>(iters);
   state.counters["ms"] = ms;
+  state.counters["threads"] = at::get_num_threads();
   state.counters["x_copy"] = ms / copy_ms(n);
   if (baseline == Baseline::MinMax) state.counters["vs_aten"] = aten_minmax_ms(n, pc) / ms;
   if (baseline == Baseline::Mse) state.counters["vs_aten"] = aten_mse_ms(n, pc, s) / ms;

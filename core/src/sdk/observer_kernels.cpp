@@ -318,14 +318,18 @@ __attribute__((target("avx512f"))) double sq_loss_avx512(const float* p, int64_t
                vs = _mm512_set1_ps(q.scale), vm = _mm512_set1_ps(12582912.0f);
   __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 x = _mm512_loadu_ps(p + i);
-    const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, vinv), vlo), vhi);
-    const __m512 r = _mm512_sub_ps(_mm512_add_ps(v, vm), vm);
-    const __m512 d = _mm512_sub_ps(_mm512_mul_ps(r, vs), x);
-    const __m512 d2 = _mm512_mul_ps(d, d);
-    acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(d2)));
-    acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d2), 1))));
+  // Squares are summed in float over at most 16 vectors per lane, then in double.
+  while (i + 16 <= n) {
+    __m512 part = _mm512_setzero_ps();
+    for (int k = 0; k < 16 && i + 16 <= n; ++k, i += 16) {
+      const __m512 x = _mm512_loadu_ps(p + i);
+      const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, vinv), vlo), vhi);
+      const __m512 r = _mm512_sub_ps(_mm512_add_ps(v, vm), vm);
+      const __m512 d = _mm512_sub_ps(_mm512_mul_ps(r, vs), x);
+      part = _mm512_add_ps(part, _mm512_mul_ps(d, d));
+    }
+    acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(part)));
+    acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(part), 1))));
   }
   return _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1)) + sq_loss_tail(p, i, n, q, inv, lo, hi);
 }
@@ -336,14 +340,17 @@ __attribute__((target("avx2"))) double sq_loss_avx2(const float* p, int64_t n, c
                vs = _mm256_set1_ps(q.scale), vm = _mm256_set1_ps(12582912.0f);
   __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_loadu_ps(p + i);
-    const __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(x, vinv), vlo), vhi);
-    const __m256 r = _mm256_sub_ps(_mm256_add_ps(v, vm), vm);
-    const __m256 d = _mm256_sub_ps(_mm256_mul_ps(r, vs), x);
-    const __m256 d2 = _mm256_mul_ps(d, d);
-    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(d2)));
-    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(d2, 1)));
+  while (i + 8 <= n) {
+    __m256 part = _mm256_setzero_ps();
+    for (int k = 0; k < 16 && i + 8 <= n; ++k, i += 8) {
+      const __m256 x = _mm256_loadu_ps(p + i);
+      const __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(x, vinv), vlo), vhi);
+      const __m256 r = _mm256_sub_ps(_mm256_add_ps(v, vm), vm);
+      const __m256 d = _mm256_sub_ps(_mm256_mul_ps(r, vs), x);
+      part = _mm256_add_ps(part, _mm256_mul_ps(d, d));
+    }
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(part)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(part, 1)));
   }
   alignas(32) double s[4];
   _mm256_store_pd(s, _mm256_add_pd(acc0, acc1));
