@@ -7,8 +7,6 @@
 // neither the clamped code nor the mask. NaN and v >= 2^63 take ATen's int64
 // overflow path (INT64_MIN, i.e. below quant_min).
 //
-// The hot loops are compiled twice (Haswell: AVX2 + FMA, and baseline) and chosen at
-// load time.
 #include "mqb/fake_quant_kernels.h"
 
 #include <ATen/Parallel.h>
@@ -17,6 +15,14 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+
+#include <sys/mman.h>
+
+// The loops below select with floating-point compares; with trapping math GCC keeps
+// them as branches (a compare may raise FE_INVALID) and does not vectorise. We never
+// inspect floating-point exception flags or errno (fma sets neither), and values are
+// unaffected.
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
 
 namespace mqb {
 
@@ -36,6 +42,10 @@ struct Limits<double> {
   static constexpr double kMagic = 0x1.8p52;
   static constexpr double kOverflow = 0x1p63;
 };
+
+// x * y + z with one rounding (the builtins inline to vfmadd under the AVX2+FMA target).
+__attribute__((always_inline)) inline float fused_multiply_add(float x, float y, float z) { return __builtin_fmaf(x, y, z); }
+__attribute__((always_inline)) inline double fused_multiply_add(double x, double y, double z) { return __builtin_fma(x, y, z); }
 
 // nearbyint(v) for the purpose of int64(...) followed by a clamp to a small range.
 template <typename T>
@@ -68,70 +78,86 @@ __attribute__((always_inline)) inline void backward_run(const T* __restrict dy, 
                                                         T* __restrict dx, int64_t n, Affine<T> a) {
   for (int64_t i = 0; i < n; ++i) {
     const T q = a.zp + round_code<T>(x[i] * a.inv);
-    dx[i] = (q >= a.qmin && q <= a.qmax) ? dy[i] : T(0);
+    dx[i] = ((q >= a.qmin) & (q <= a.qmax)) ? dy[i] : T(0);
   }
 }
 
-// One block of the learnable backward; partial sums go to `lanes` (kLanes doubles
-// each), which keeps the reduction vectorisable without reassociating.
 constexpr int kLanes = 16;
 
+template <typename T>
+struct LearnableGrads {
+  T dx, ds, dz;
+};
+
+template <typename T>
+__attribute__((always_inline)) inline LearnableGrads<T> learnable_element(T x, T g, const Affine<T>& a, T gf) {
+  // ATen's AVX2 build contracts zp + x*inv and xfq - x into fused multiply-adds
+  // (one rounding each); fused_multiply_add reproduces that bit for bit.
+  const T q = round_code<T>(fused_multiply_add(x, a.inv, a.zp));
+  const bool below = q < a.qmin, above = q > a.qmax;
+  const bool inside = !(below | above);
+  T c = q > a.qmin ? q : a.qmin;
+  c = c < a.qmax ? c : a.qmax;
+  const T ds_in = g * fused_multiply_add(c - a.zp, a.scale, -x) * a.inv * gf;
+  const T ds_out = g * (below ? a.qmin - a.zp : a.qmax - a.zp) * gf;
+  return {inside ? g : T(0), inside ? ds_in : ds_out, inside ? T(0) : -g * a.scale * gf};
+}
+
+// The learnable backward over one run; partial sums of ds / dz go to kLanes
+// independent double accumulators, which keeps the loop vectorisable without
+// reassociating any sum.
 template <typename T>
 __attribute__((always_inline)) inline void learnable_backward_run(const T* __restrict dy, const T* __restrict x,
                                                                   T* __restrict dx, int64_t n, Affine<T> a, T gf,
                                                                   double* __restrict ds_lanes,
                                                                   double* __restrict dz_lanes) {
-  const T ds_small = a.qmin - a.zp, ds_big = a.qmax - a.zp;
-  auto element = [&](int64_t i, T& ds, T& dz) {
-    // ATen's AVX2 build contracts zp + x*inv and xfq - x into fused multiply-adds
-    // (one rounding each); std::fma reproduces that bit for bit.
-    const T q = round_code<T>(std::fma(x[i], a.inv, a.zp));
-    const bool below = q < a.qmin, above = q > a.qmax;
-    const bool inside = !below && !above;
-    T c = q > a.qmin ? q : a.qmin;
-    c = c < a.qmax ? c : a.qmax;
-    const T g = dy[i];
-    dx[i] = inside ? g : T(0);
-    const T ds_in = g * std::fma(c - a.zp, a.scale, -x[i]) * a.inv * gf;
-    const T ds_out = (below ? g * ds_small : g * ds_big) * gf;
-    ds = inside ? ds_in : ds_out;
-    dz = inside ? T(0) : -g * a.scale * gf;
-  };
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    T ds[kLanes], dz[kLanes];
-    for (int j = 0; j < kLanes; ++j) element(i + j, ds[j], dz[j]);
     for (int j = 0; j < kLanes; ++j) {
-      ds_lanes[j] += static_cast<double>(ds[j]);
-      dz_lanes[j] += static_cast<double>(dz[j]);
+      const LearnableGrads<T> r = learnable_element(x[i + j], dy[i + j], a, gf);
+      dx[i + j] = r.dx;
+      ds_lanes[j] += static_cast<double>(r.ds);
+      dz_lanes[j] += static_cast<double>(r.dz);
     }
   }
   for (int j = 0; i < n; ++i, ++j) {
-    T ds, dz;
-    element(i, ds, dz);
-    ds_lanes[j] += static_cast<double>(ds);
-    dz_lanes[j] += static_cast<double>(dz);
+    const LearnableGrads<T> r = learnable_element(x[i], dy[i], a, gf);
+    dx[i] = r.dx;
+    ds_lanes[j] += static_cast<double>(r.ds);
+    dz_lanes[j] += static_cast<double>(r.dz);
   }
 }
 
-#define MQB_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
+// Each hot loop is compiled for AVX2+FMA and for the baseline; the AVX2 version is
+// chosen at run time when the CPU has it. (target_clones("arch=haswell") would test
+// the CPU model, not its features, and miss newer CPUs.)
+bool has_avx2_fma() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
 
-MQB_MULTIVERSION void forward_f(const float* x, float* y, int64_t n, Affine<float> a) { forward_run(x, y, n, a); }
-MQB_MULTIVERSION void forward_d(const double* x, double* y, int64_t n, Affine<double> a) { forward_run(x, y, n, a); }
-MQB_MULTIVERSION void backward_f(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a) {
-  backward_run(dy, x, dx, n, a);
-}
-MQB_MULTIVERSION void backward_d(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a) {
-  backward_run(dy, x, dx, n, a);
-}
-MQB_MULTIVERSION void lbackward_f(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a, float gf,
-                                  double* ds, double* dz) {
-  learnable_backward_run(dy, x, dx, n, a, gf, ds, dz);
-}
-MQB_MULTIVERSION void lbackward_d(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a,
-                                  double gf, double* ds, double* dz) {
-  learnable_backward_run(dy, x, dx, n, a, gf, ds, dz);
-}
+#define MQB_DISPATCH(NAME, PARAMS, ARGS, BODY)                      \
+  __attribute__((target("avx2,fma"))) void NAME##_avx2 PARAMS { BODY ARGS; } \
+  void NAME##_base PARAMS { BODY ARGS; }                            \
+  void NAME PARAMS {                                                \
+    if (has_avx2_fma()) NAME##_avx2 ARGS;                           \
+    else NAME##_base ARGS;                                          \
+  }
+
+MQB_DISPATCH(forward_f, (const float* x, float* y, int64_t n, Affine<float> a), (x, y, n, a), forward_run)
+MQB_DISPATCH(forward_d, (const double* x, double* y, int64_t n, Affine<double> a), (x, y, n, a), forward_run)
+MQB_DISPATCH(backward_f, (const float* dy, const float* x, float* dx, int64_t n, Affine<float> a),
+             (dy, x, dx, n, a), backward_run)
+MQB_DISPATCH(backward_d, (const double* dy, const double* x, double* dx, int64_t n, Affine<double> a),
+             (dy, x, dx, n, a), backward_run)
+MQB_DISPATCH(lbackward_f,
+             (const float* dy, const float* x, float* dx, int64_t n, Affine<float> a, float gf, double* ds, double* dz),
+             (dy, x, dx, n, a, gf, ds, dz), learnable_backward_run)
+MQB_DISPATCH(lbackward_d,
+             (const double* dy, const double* x, double* dx, int64_t n, Affine<double> a, double gf, double* ds,
+              double* dz),
+             (dy, x, dx, n, a, gf, ds, dz), learnable_backward_run)
+#undef MQB_DISPATCH
 
 inline void run_forward(const float* x, float* y, int64_t n, Affine<float> a) { forward_f(x, y, n, a); }
 inline void run_forward(const double* x, double* y, int64_t n, Affine<double> a) { forward_d(x, y, n, a); }
@@ -151,6 +177,20 @@ inline void run_lbackward(const double* dy, const double* x, double* dx, int64_t
 }
 
 constexpr int64_t kChunk = 16384;  // elements per parallel work item
+
+// A fresh output tensor. Large outputs are fresh mmap'ed memory, and first-touch page
+// faults on 4 KiB pages cost more than the kernel itself (16M floats: ~16k faults);
+// asking for transparent huge pages before the first write removes most of them. A
+// hint only: without THP support nothing changes.
+at::Tensor empty_output(const at::Tensor& like) {
+  at::Tensor t = at::empty(like.sizes(), like.options());
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data_ptr());
+  const uintptr_t end = begin + static_cast<uintptr_t>(t.nbytes());
+  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  if (end > first + kHuge) ::madvise(reinterpret_cast<void*>(first), (end - first) & ~(kHuge - 1), MADV_HUGEPAGE);
+  return t;
+}
 
 // The tensor seen as [outer, C, inner] with C the channel axis (C = 1 per-tensor).
 struct Layout {
@@ -238,7 +278,7 @@ at::Tensor forward_impl(const at::Tensor& x, const at::Tensor& scale, const at::
   const at::Tensor xc = x.contiguous();
   const Layout l = layout_of(xc, ch_axis);
   const auto params = affine_params<T>(scale, zp, qmin, qmax, l, zr, "fake_quantize");
-  at::Tensor y = at::empty(xc.sizes(), xc.options());
+  at::Tensor y = empty_output(xc);
   const T* px = xc.data_ptr<T>();
   T* py = y.data_ptr<T>();
   for_each_run(l, [&](int64_t b, int64_t e, int64_t r) {
@@ -254,7 +294,7 @@ at::Tensor backward_impl(const at::Tensor& dy, const at::Tensor& x, const at::Te
   const at::Tensor dyc = dy.to(xc.scalar_type()).contiguous();
   const Layout l = layout_of(xc, ch_axis);
   const auto params = affine_params<T>(scale, zp, qmin, qmax, l, zr, "fake_quantize backward");
-  at::Tensor dx = at::empty(xc.sizes(), xc.options());
+  at::Tensor dx = empty_output(xc);
   const T* px = xc.data_ptr<T>();
   const T* pdy = dyc.data_ptr<T>();
   T* pdx = dx.data_ptr<T>();
@@ -275,7 +315,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> learnable_backward_impl(const at:
   const auto params = affine_params<T>(scale, zp, qmin, qmax, l,
                                        ch_axis < 0 ? ZpRounding::PlusHalfTrunc : ZpRounding::HalfEven,
                                        "fake_quantize_learnable backward");
-  at::Tensor dx = at::empty(xc.sizes(), xc.options());
+  at::Tensor dx = empty_output(xc);
   const T* px = xc.data_ptr<T>();
   const T* pdy = dyc.data_ptr<T>();
   T* pdx = dx.data_ptr<T>();
