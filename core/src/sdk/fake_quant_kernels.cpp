@@ -354,23 +354,46 @@ int64_t normalised_axis(const at::Tensor& x, int64_t ch_axis) {
   return ch_axis;
 }
 
+// What both fake-quant Functions keep for their backward pass.
+struct Saved {
+  at::Tensor x, scale, zp;
+  int64_t qmin, qmax, axis;
+};
+
+void save(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zp,
+          int64_t qmin, int64_t qmax, int64_t ch_axis) {
+  ctx->save_for_backward({x, scale, zp});
+  ctx->saved_data["qmin"] = qmin;
+  ctx->saved_data["qmax"] = qmax;
+  ctx->saved_data["axis"] = ch_axis;
+}
+
+Saved saved(torch::autograd::AutogradContext* ctx) {
+  const auto v = ctx->get_saved_variables();
+  return {v[0], v[1], v[2], ctx->saved_data["qmin"].toInt(), ctx->saved_data["qmax"].toInt(),
+          ctx->saved_data["axis"].toInt()};
+}
+
+at::Tensor forward_dispatch(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zp, int64_t qmin,
+                            int64_t qmax, int64_t ch_axis, ZpRounding zr, const char* who) {
+  check_float(x, who);
+  ch_axis = normalised_axis(x, ch_axis);
+  if (x.scalar_type() == at::kDouble) return forward_impl<double>(x, scale, zp, qmin, qmax, ch_axis, zr);
+  return forward_impl<float>(x, scale, zp, qmin, qmax, ch_axis, zr);
+}
+
 class AffineFunction : public torch::autograd::Function<AffineFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
                             const at::Tensor& zp, int64_t qmin, int64_t qmax, int64_t ch_axis) {
-    ctx->save_for_backward({x, scale, zp});
-    ctx->saved_data["qmin"] = qmin;
-    ctx->saved_data["qmax"] = qmax;
-    ctx->saved_data["axis"] = ch_axis;
+    save(ctx, x, scale, zp, qmin, qmax, ch_axis);
     return fq_affine_forward(x, scale, zp, qmin, qmax, ch_axis);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
+    const Saved s = saved(ctx);
     at::Tensor dx;
-    if (grads[0].defined())
-      dx = fq_affine_backward(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["qmin"].toInt(),
-                              ctx->saved_data["qmax"].toInt(), ctx->saved_data["axis"].toInt());
+    if (grads[0].defined()) dx = fq_affine_backward(grads[0], s.x, s.scale, s.zp, s.qmin, s.qmax, s.axis);
     return {dx, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -379,20 +402,16 @@ class LearnableFunction : public torch::autograd::Function<LearnableFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
                             const at::Tensor& zp, int64_t qmin, int64_t qmax, int64_t ch_axis, double grad_factor) {
-    ctx->save_for_backward({x, scale, zp});
-    ctx->saved_data["qmin"] = qmin;
-    ctx->saved_data["qmax"] = qmax;
-    ctx->saved_data["axis"] = ch_axis;
+    save(ctx, x, scale, zp, qmin, qmax, ch_axis);
     ctx->saved_data["gf"] = grad_factor;
     return fq_learnable_forward(x, scale, zp, qmin, qmax, ch_axis);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-    auto [dx, ds, dz] = fq_learnable_backward(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["qmin"].toInt(),
-                                              ctx->saved_data["qmax"].toInt(), ctx->saved_data["axis"].toInt(),
-                                              ctx->saved_data["gf"].toDouble());
+    if (!grads[0].defined()) return torch::autograd::variable_list(7);
+    const Saved s = saved(ctx);
+    auto [dx, ds, dz] =
+        fq_learnable_backward(grads[0], s.x, s.scale, s.zp, s.qmin, s.qmax, s.axis, ctx->saved_data["gf"].toDouble());
     return {dx, ds, dz, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -436,11 +455,7 @@ std::vector<int64_t> channel_view_shape(const at::Tensor& x, int64_t ch_axis) {
 
 at::Tensor fq_affine_forward(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                              int64_t quant_min, int64_t quant_max, int64_t ch_axis) {
-  check_float(x, "fake_quantize");
-  ch_axis = normalised_axis(x, ch_axis);
-  if (x.scalar_type() == at::kDouble)
-    return forward_impl<double>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
-  return forward_impl<float>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
+  return forward_dispatch(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral, "fake_quantize");
 }
 
 at::Tensor fq_affine_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& scale,
@@ -454,11 +469,8 @@ at::Tensor fq_affine_backward(const at::Tensor& dy, const at::Tensor& x, const a
 
 at::Tensor fq_learnable_forward(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                 int64_t quant_min, int64_t quant_max, int64_t ch_axis) {
-  check_float(x, "fake_quantize_learnable");
-  ch_axis = normalised_axis(x, ch_axis);
-  if (x.scalar_type() == at::kDouble)
-    return forward_impl<double>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::HalfEven);
-  return forward_impl<float>(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::HalfEven);
+  return forward_dispatch(x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::HalfEven,
+                          "fake_quantize_learnable");
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> fq_learnable_backward(const at::Tensor& dy, const at::Tensor& x,

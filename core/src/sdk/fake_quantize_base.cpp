@@ -40,6 +40,15 @@ void FakeQuantizeBase::observe_and_update(const at::Tensor& x) {
   assign(zero_point_, q.zero_point);
 }
 
+void FakeQuantizeBase::observe_or_sanitise_scale(const at::Tensor& x) {
+  if (observer_enabled_) {
+    observe_and_update(x);
+    return;
+  }
+  at::NoGradGuard no_grad;
+  scale_.abs_().clamp_min_(kObserverEps);
+}
+
 void FakeQuantizeBase::assign(at::Tensor& dst, const at::Tensor& src) {
   at::NoGradGuard no_grad;
   at::Tensor value = src.detach();

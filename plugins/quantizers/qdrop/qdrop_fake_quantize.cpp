@@ -39,13 +39,7 @@ class QDropFakeQuantize final : public mqb::FakeQuantizeBase, public mqb::QDropE
 
   at::Tensor forward(const at::Tensor& x) override {
     check_input(x);
-    if (observer_enabled_) {
-      observe_and_update(x);
-    } else {
-      // As LSQ: a learned scale that went negative or to zero is used as max(|s|, eps).
-      at::NoGradGuard no_grad;
-      scale_.abs_().clamp_min_(mqb::kObserverEps);
-    }
+    observe_or_sanitise_scale(x);  // observer off: scale = max(|scale|, eps)
     if (!fake_quant_enabled_) return x;
     at::Tensor s = scale_, z = zero_point_;
     if (scheme_.per_channel) {

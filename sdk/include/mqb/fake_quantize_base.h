@@ -36,6 +36,9 @@ class MQB_API FakeQuantizeBase : public FakeQuantize {
   // Feeds x (detached) to the observer and copies its qparams into scale_/zero_point_
   // (in place, keeping each member's dtype and, for learnable ones, its identity).
   void observe_and_update(const at::Tensor& x);
+  // LSQ's rule for a learned scale: observer on -> observe_and_update(x); observer
+  // off -> scale_ = max(|scale_|, eps) in place (a step that made it <= 0 is undone).
+  void observe_or_sanitise_scale(const at::Tensor& x);
   // dst := src without breaking an optimizer's hold on dst: same element count -> copy_
   // (dst keeps its shape) under no-grad; otherwise the data is swapped (set_data) for leaves that require grad, or
   // the tensor replaced. src is converted to dst's dtype when dst is defined.
