@@ -13,7 +13,10 @@
 #include <ATen/ops/full.h>
 #include <ATen/ops/randn.h>
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <map>
 
@@ -156,4 +159,13 @@ BENCHMARK(BM_EMAQuantile)->ArgsProduct({{k1M, k16M}, {0, 1}})->Unit(benchmark::k
 BENCHMARK(BM_MSE)->ArgsProduct({{k1M}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EMAMSE)->ArgsProduct({{k1M}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK_MAIN();
+// LibTorch's default thread count unless MQB_BENCH_THREADS says otherwise (under load,
+// two spinning OpenMP threads distort the copy baseline badly; see README).
+int main(int argc, char** argv) {
+  if (const char* env = std::getenv("MQB_BENCH_THREADS")) at::set_num_threads(std::atoi(env));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
