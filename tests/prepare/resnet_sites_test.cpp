@@ -137,6 +137,29 @@ INSTANTIATE_TEST_SUITE_P(AllBackends, ResNetSites, ::testing::ValuesIn(all_cases
   return std::string(std::get<0>(info.param).backend) + "_" + std::get<1>(info.param);
 });
 
+// Scripting and tracing give different graphs (aten::conv2d + prim::If vs
+// aten::_convolution); the sites and their names must not depend on it.
+TEST(ResNetSitesAgree, ScriptedAndTracedGiveTheSameSiteList) {
+  for (const char* backend : {"Tensorrt", "SNPE", "OPENVINO", "Vitis"}) {
+    PrepareOptions opt;
+    opt.warn_unsupported = false;
+    const std::string toml =
+        std::string(backend) == "Vitis"
+            ? "backend = \"Vitis\"\n[extra_qconfig]\nw_fakequantize = \"FixedFakeQuantize\"\n"
+              "a_fakequantize = \"FixedFakeQuantize\"\n"
+            : backend_fixed_toml(backend);
+    PreparedModel s = prepare(model_path("resnet18_scripted"), resolve_toml(toml), test_registry(), opt);
+    PreparedModel t = prepare(model_path("resnet18_traced"), resolve_toml(toml), test_registry(), opt);
+    const auto a = s.site_names(), b = t.site_names();
+    std::string diff;
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+      if (i >= a.size() || i >= b.size() || a[i] != b[i])
+        diff += "  #" + std::to_string(i) + " " + (i < a.size() ? a[i] : "-") + " | " +
+                (i < b.size() ? b[i] : "-");
+    EXPECT_TRUE(diff.empty()) << backend << " scripted | traced:" << diff;
+  }
+}
+
 // Calibrate then quantize at 8 bits, per backend with its own default plugins
 // (LearnableFakeQuantize, EMAMinMaxObserver, NNIE, TQT, ...): the output stays close
 // to the float model.

@@ -341,7 +341,7 @@ class Planner {
         }
       }
       if (base.empty()) {
-        if (!sc.path.empty() && is_torch_nn_leaf(sc.leaf_type))
+        if (!sc.path.empty() && !fam.empty() && is_torch_nn_leaf(sc.leaf_type))
           base = sc.path;
         else
           base = sc.path.empty() ? (op.empty() ? "if" : op) : sc.path + "." + (op.empty() ? "if" : op);
