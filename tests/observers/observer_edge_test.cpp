@@ -305,3 +305,37 @@ TEST(Differences, VitisObserversRefuseAsymmetricNonNegativeData) {
 
 }  // namespace
 }  // namespace mqb::test
+
+namespace mqb::test {
+namespace {
+
+TEST(Robustness, RangeBeyondFloat32ScaleIsADataError) {
+  at::Tensor x = at::zeros({4});
+  x[0] = -3e38f;
+  x[1] = 3e38f;
+  auto obs = make_observer("MinMaxObserver", scheme_of(8, false));
+  obs->observe(x);
+  EXPECT_THROW(obs->calculate_qparams(), DataError);
+}
+
+TEST(Robustness, ChangingChannelCountIsADataError) {
+  for (const char* name : {"MinMaxObserver", "EMAMinMaxObserver", "MSEObserver", "EntropyObserver"}) {
+    auto obs = make_observer(name, scheme_of(8, true, 0));
+    obs->observe(at::randn({4, 6}));
+    EXPECT_THROW(obs->observe(at::randn({5, 6})), DataError) << name;
+  }
+}
+
+TEST(Robustness, OtherDtypesAndLayoutsAreObservedAsFloat32) {
+  at::manual_seed(31);
+  const at::Tensor x = at::randn({6, 5});
+  auto a = make_observer("MinMaxObserver", scheme_of(8, true, 1));
+  auto b = make_observer("MinMaxObserver", scheme_of(8, true, 1));
+  a->observe(x);
+  b->observe(x.to(at::kDouble).t().contiguous().t());  // float64, column-major
+  EXPECT_TRUE(tensors_bitwise_equal(a->min_val(), b->min_val()));
+  EXPECT_TRUE(tensors_bitwise_equal(a->max_val(), b->max_val()));
+}
+
+}  // namespace
+}  // namespace mqb::test

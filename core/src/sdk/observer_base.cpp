@@ -47,7 +47,16 @@ std::optional<at::Tensor> ObserverBase::prepare_input(const at::Tensor& x) const
   return x.detach().to(at::kFloat).contiguous();
 }
 
+namespace {
+void check_same_channels(const at::Tensor& state, const at::Tensor& batch, const std::string& who) {
+  if (state.dim() > 0 && state.numel() != batch.numel())
+    throw DataError(who + ": this batch has " + std::to_string(batch.numel()) + " channel(s), earlier batches had " +
+                    std::to_string(state.numel()) + "; per-channel statistics need the same channel count");
+}
+}  // namespace
+
 void ObserverBase::accumulate_running(const at::Tensor& lo, const at::Tensor& hi) {
+  check_same_channels(min_val_, lo, class_name_);
   min_val_ = at::minimum(min_val_, lo);
   max_val_ = at::maximum(max_val_, hi);
 }
@@ -58,6 +67,7 @@ void ObserverBase::accumulate_ema(const at::Tensor& lo, const at::Tensor& hi, do
     max_val_ = hi.clone();
     return;
   }
+  check_same_channels(min_val_, lo, class_name_);
   min_val_ = ema_update(min_val_, lo, ratio);
   max_val_ = ema_update(max_val_, hi, ratio);
 }

@@ -48,6 +48,10 @@ QParams qparams_from_minmax(const at::Tensor& min_val, const at::Tensor& max_val
     scale = at::maximum(mx.sub(mn).div(static_cast<double>(qmax - qmin)), eps_t);
     zp = mn.div(scale).round().to(at::kInt).neg().add(qmin).clamp(qmin, qmax).to(at::kInt);
   }
+  if (!scale.isfinite().all().item<bool>())
+    throw DataError(who + ": the observed range [" + std::to_string(mnf.min().item<float>()) + ", " +
+                    std::to_string(mxf.max().item<float>()) +
+                    "] is too wide for a float32 scale (the scale would be infinite)");
   if (scale.dim() == 0) {
     scale = scale.reshape({1});
     zp = zp.reshape({1});
