@@ -76,6 +76,13 @@ TEST(Deploy, ScriptedModelWithBranchesAndADisabledSite) {
   check_deploy("small_cnn_scripted", academic_fixed_toml(8, 8), {2, 3, 32, 32}, "conv2.input");
 }
 
+// Backend defaults: LearnableFakeQuantize (LSQ) keeps a float zero point that deploy
+// rounds as torch's learnable op does; Tensorrt's is per-channel symmetric.
+TEST(Deploy, LearnableQuantizersWithBackendDefaults) {
+  check_deploy("small_cnn_traced", "backend = \"SNPE\"\n", {2, 3, 32, 32});
+  check_deploy("small_cnn_scripted", "backend = \"Tensorrt\"\n", {2, 3, 32, 32});
+}
+
 TEST(Deploy, AsymmetricPerTensorSnpeOnMobileNetV2Scripted) {
   check_deploy("mobilenet_v2_scripted", backend_fixed_toml("SNPE"), {2, 3, 64, 64});
 }

@@ -72,6 +72,8 @@ TEST_P(SmallCnn, CalibrateThenQuantizeStaysCloseToFloat) {
   EXPECT_TRUE(at::equal(pm.forward(x), ref));
   pm.set_mode(QuantMode::Quantize);
   const at::Tensor q = pm.forward(x);
+  EXPECT_TRUE(at::equal(pm.float_forward({x}), ref));  // every site off, modes restored
+  EXPECT_TRUE(at::equal(pm.forward(x), q));
   ASSERT_TRUE(at::isfinite(q).all().item<bool>());
   EXPECT_FALSE(at::equal(q, ref));
   EXPECT_GT(sqnr_db(ref, q), 30.0);
