@@ -16,6 +16,8 @@ const std::vector<Command>& commands() {
       {"fakequant", "run a fake quantizer forward/backward on tensors and write the results", cmd_fakequant},
       {"prepare", "quantize a TorchScript model: sites, calibration, prepared state and deployed TorchScript",
        cmd_prepare},
+      {"train", "train a reference model on Fashion-MNIST (cached; reused unless --force)", cmd_train},
+      {"eval", "top-1 accuracy of a float, deployed or prepared model on Fashion-MNIST or a data folder", cmd_eval},
   };
   return table;
 }

@@ -44,5 +44,7 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out);
 int cmd_observe(const std::vector<std::string>& args, std::ostream& out);
 int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out);
 int cmd_prepare(const std::vector<std::string>& args, std::ostream& out);
+int cmd_train(const std::vector<std::string>& args, std::ostream& out);
+int cmd_eval(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

@@ -1,0 +1,47 @@
+// The project's own reference models for Fashion-MNIST, built in C++ as TorchScript
+// modules whose submodules carry torch.nn's type names (Conv2d, BatchNorm2d, Linear),
+// so they are exactly what torch.jit.script would give: BN folding, prepare and stock
+// PyTorch treat them like any user model. Trained by `mqbench train`.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mqb/host/datasets.h"
+
+namespace mqb {
+
+// "small_cnn" (two conv-bn-relu-pool stages and a linear classifier) and "resnet_mini"
+// (a ResNet-style stem, three basic blocks with BN and a projection shortcut, GAP, fc).
+MQB_API std::vector<std::string> reference_model_names();
+
+struct TrainOptions {
+  std::string model = "small_cnn";
+  int epochs = 1;
+  int64_t batch_size = 128;
+  double lr = 0.05;           // SGD, momentum 0.9, cosine decay to 0 over all steps
+  double weight_decay = 5e-4;
+  uint64_t seed = 0;
+  int64_t train_limit = 0;    // use only the first N training images (0: all 60000)
+  bool quiet = false;
+};
+
+struct TrainResult {
+  double test_accuracy = 0;  // top-1 on the 10000 test images, in percent
+  double seconds = 0;
+  int64_t steps = 0;
+};
+
+// Builds the untrained model (deterministic for a seed) and trains it on Fashion-MNIST,
+// then writes it with torch.jit's format (temporary file + rename).
+MQB_API TrainResult train_reference_model(const TrainOptions& options, const std::filesystem::path& out);
+
+// Fashion-MNIST normalisation the reference models expect: (pixel/255 - 0.2860) / 0.3530.
+MQB_API at::Tensor normalize_fashion_mnist(const at::Tensor& images);
+
+// Top-1 accuracy (percent) of a plain TorchScript model (float or deployed) on labelled data.
+MQB_API double evaluate_torchscript(const std::filesystem::path& model, const LabeledData& data,
+                                    int64_t batch_size = 1000, bool quiet = true);
+
+}  // namespace mqb
