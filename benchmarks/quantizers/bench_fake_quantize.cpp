@@ -2,7 +2,9 @@
 // (1M and 16M floats, per-tensor and per-channel), and against a copy of the tensor,
 // the memory-bandwidth floor. Each benchmark times our kernel; the baselines are
 // timed in the same process just before and reported as counters:
-//   vs_aten = ATen time / our time (speedup), vs_copy = our time / copy time.
+//   vs_aten = ATen time / our time (speedup), vs_copy = our time / time of a copy into
+//   an existing tensor, vs_clone = our time / time of x.clone() (a copy into a fresh
+//   allocation, which pays the same first-touch page faults as any op's output).
 #include <benchmark/benchmark.h>
 
 #include <ATen/ops/_fake_quantize_learnable_per_tensor_affine.h>
@@ -63,6 +65,7 @@ void measure(benchmark::State& state, const std::function<void()>& ours, const s
   const Data& d = data(state.range(0));
   at::Tensor copy_dst = at::empty_like(d.x);
   const double t_copy = seconds([&] { copy_dst.copy_(d.x); });
+  const double t_clone = seconds([&] { benchmark::DoNotOptimize(d.x.clone()); });
   const double t_aten = seconds(aten);
   const double t_ours = seconds(ours);
   for (auto _ : state) ours();
@@ -70,6 +73,7 @@ void measure(benchmark::State& state, const std::function<void()>& ours, const s
   state.counters["vs_copy"] = t_ours / t_copy;
   state.counters["aten_ms"] = t_aten * 1e3;
   state.counters["copy_ms"] = t_copy * 1e3;
+  state.counters["vs_clone"] = t_ours / t_clone;
   state.SetBytesProcessed(state.iterations() * d.x.numel() * static_cast<int64_t>(sizeof(float)));
 }
 
