@@ -42,7 +42,9 @@ std::shared_ptr<Observer> observer_for(const json& c) {
   const std::string cls = c.at("class").get<std::string>();
   QScheme s = qscheme_from_json(c.at("qscheme"));
   Params p("conformance");
-  if (needs_compat(cls)) p.set("mqbench_compat", true);
+  // MQBench's Vitis observers silently search per tensor for per-channel schemes.
+  const bool vitis_pc = s.per_channel && (cls == "MinMaxFloorObserver" || cls == "PoTModeObserver");
+  if (needs_compat(cls) || vitis_pc) p.set("mqbench_compat", true);
   auto obs = make_observer(cls, s, p);
   const QuantType qt = quant_type_of(c);
   if (qt != QuantType::Unset) obs->set_quant_type(qt);

@@ -61,8 +61,7 @@ void expect_same_state(const StateDict& a, const StateDict& b) {
 class EveryObserver : public ::testing::TestWithParam<std::string> {
  protected:
   QScheme per_channel_scheme() const {
-    // Vitis observers search one scale per tensor (MQBench's fallback): test them per-tensor.
-    return is_vitis(GetParam()) ? scheme_of(8, true) : scheme_of(8, true, 1);
+    return scheme_of(8, true, 1);
   }
 };
 
@@ -172,6 +171,34 @@ TEST(PerChannel, MinMaxOnEveryAxisMatchesAtenReductions) {
     EXPECT_TRUE(tensors_bitwise_equal(obs->max_val(), at::amax(x, dims))) << axis;
     const QParams expected = qparams_from_minmax(at::amin(x, dims), at::amax(x, dims), obs->qscheme(), "ref");
     EXPECT_TRUE(tensors_bitwise_equal(obs->calculate_qparams().scale, expected.scale)) << axis;
+  }
+}
+
+TEST(PerChannel, VitisSearchPerChannelEqualsPerTensorOnEachSliceAndCompatFallsBack) {
+  at::manual_seed(14);
+  const at::Tensor x = at::randn({5, 3, 40}).mul(at::linspace(0.1, 20.0, 3).reshape({1, 3, 1}));
+  for (QuantType qt : {QuantType::Input, QuantType::Param, QuantType::Tensor}) {
+    auto pc = make_observer("MinMaxFloorObserver", scheme_of(8, true, 1));
+    pc->set_quant_type(qt);
+    pc->observe(x);
+    const at::Tensor scales = pc->calculate_qparams().scale;
+    ASSERT_EQ(scales.numel(), 3);
+    for (int c = 0; c < 3; ++c) {
+      auto pt = make_observer("MinMaxFloorObserver", scheme_of(8, true));
+      pt->set_quant_type(qt);
+      pt->observe(x.select(1, c).contiguous());
+      EXPECT_EQ(scales[c].item<float>(), pt->calculate_qparams().scale.item<float>()) << c;
+    }
+    EXPECT_NE(scales[0].item<float>(), scales[2].item<float>());
+    Params compat;
+    compat.set("mqbench_compat", true);
+    auto mq = make_observer("MinMaxFloorObserver", scheme_of(8, true, 1), compat);
+    mq->set_quant_type(qt);
+    mq->observe(x);
+    auto whole = make_observer("MinMaxFloorObserver", scheme_of(8, true));
+    whole->set_quant_type(qt);
+    whole->observe(x);
+    EXPECT_TRUE(tensors_bitwise_equal(mq->calculate_qparams().scale, whole->calculate_qparams().scale));
   }
 }
 

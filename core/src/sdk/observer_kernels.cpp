@@ -426,41 +426,45 @@ std::vector<double> candidate_losses(const at::Tensor& x, int ch_axis, const std
 
 namespace mqb {
 
-std::vector<double> pot_candidate_losses(const at::Tensor& x, const std::vector<int64_t>& exponents, int method,
-                                         int64_t quant_min, int64_t quant_max) {
+std::vector<double> pot_candidate_losses(const at::Tensor& x, int ch_axis, const std::vector<int64_t>& exponents,
+                                         int64_t K, int method, int64_t quant_min, int64_t quant_max) {
   check_float_contiguous(x);
-  const int64_t N = x.numel(), K = static_cast<int64_t>(exponents.size());
+  const ChannelLayout L = channel_layout(x, ch_axis);
+  const int64_t C = L.channels, N = L.numel();
   const float qmin = static_cast<float>(quant_min), qmax = static_cast<float>(quant_max);
-  std::vector<float> steps(K);
-  for (int64_t j = 0; j < K; ++j) steps[j] = static_cast<float>(1.0 / std::ldexp(1.0, static_cast<int>(exponents[j])));
+  std::vector<float> steps(C * K);
+  for (int64_t j = 0; j < C * K; ++j)
+    steps[j] = static_cast<float>(1.0 / std::ldexp(1.0, static_cast<int>(exponents[j])));
   const int64_t chunks = num_chunks(N);
-  std::vector<double> partial(chunks * K, 0.0);
+  std::vector<double> partial(chunks * C * K, 0.0);
   const float* data = x.data_ptr<float>();
   at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
     for (int64_t k = cb; k < ce; ++k) {
       const int64_t begin = k * kChunk, end = std::min(N, begin + kChunk);
-      for (int64_t j = 0; j < K; ++j) {
-        const float d = steps[j];
-        double acc = 0;
-        for (int64_t i = begin; i < end; ++i) {
-          const float v = data[i];
-          float t;
-          if (method == 3) {
-            t = std::fmin(std::fmax(std::nearbyint(v / d), qmin), qmax);
-          } else {
-            t = std::fmin(std::fmax(v / d, qmin), qmax);
-            t = (t < 0 && t - std::floor(t) == 0.5f) ? std::ceil(t) : std::nearbyint(t);
+      for_each_run(L, begin, end, [&](int64_t c, int64_t rb, int64_t re) {
+        for (int64_t j = 0; j < K; ++j) {
+          const float d = steps[c * K + j];
+          double acc = 0;
+          for (int64_t i = rb; i < re; ++i) {
+            const float v = data[i];
+            float t;
+            if (method == 3) {
+              t = std::fmin(std::fmax(std::nearbyint(v / d), qmin), qmax);
+            } else {
+              t = std::fmin(std::fmax(v / d, qmin), qmax);
+              t = (t < 0 && t - std::floor(t) == 0.5f) ? std::ceil(t) : std::nearbyint(t);
+            }
+            const float e = d * t - v;
+            acc += static_cast<double>(e * e);
           }
-          const float e = d * t - v;
-          acc += static_cast<double>(e * e);
+          partial[(k * C + c) * K + j] += acc;
         }
-        partial[k * K + j] = acc;
-      }
+      });
     }
   });
-  std::vector<double> out(K, 0.0);
+  std::vector<double> out(C * K, 0.0);
   for (int64_t k = 0; k < chunks; ++k)
-    for (int64_t j = 0; j < K; ++j) out[j] += partial[k * K + j];
+    for (int64_t j = 0; j < C * K; ++j) out[j] += partial[k * C * K + j];
   return out;
 }
 

@@ -1,6 +1,7 @@
 // MSE range search and the Vitis-AI power-of-two search (see mqb/observer_search.h).
 #include "mqb/observer_search.h"
 
+#include <ATen/ops/empty.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/zeros.h>
 
@@ -83,62 +84,71 @@ PotSearchObserver::PotSearchObserver(const ObserverArgs& args, std::string class
     ema_ratio_ = p.real("ema_ratio", 0.9);
     p.require(ema_ratio_ >= 0 && ema_ratio_ <= 1, "ema_ratio", "a number in [0, 1]");
   }
-  if (variant_ == Variant::Mode) compat_ = p.boolean("mqbench_compat", false);
+  compat_ = p.boolean("mqbench_compat", false);
   p.reject_unknown(class_name);
-  register_state("pot_search", &search_, [] { return at::zeros({4}, at::kLong); });
+  register_state("pot_search", &search_, [] { return at::zeros({1, 4}, at::kLong); });
   if (variant_ == Variant::Mode) {
     const int64_t slots = compat_ ? kCompatSlots : kMaxExponent - kMinExponent + 1;
-    register_state("counter", &counter_, [slots] { return at::zeros({slots}, at::kLong); });
+    register_state("counter", &counter_, [slots] { return at::zeros({1, slots}, at::kLong); });
   }
 }
 
 void PotSearchObserver::observe(const at::Tensor& x) {
   auto input = prepare_input(x);
   if (!input) return;
-  // Vitis searches one scale per tensor: per-channel schemes use the whole tensor (as MQBench).
-  const ChannelStats st = channel_stats(*input, -1, kStatsMinMax, class_name());
-  const at::Tensor lo = float_tensor(st.min, false), hi = float_tensor(st.max, false);
+  const int axis = per_channel() ? scheme_.ch_axis : -1;
+  const ChannelStats st = channel_stats(*input, axis, kStatsMinMax, class_name());
+  const int64_t C = static_cast<int64_t>(st.min.size());
+  const at::Tensor lo = float_tensor(st.min, per_channel()), hi = float_tensor(st.max, per_channel());
   if (variant_ == Variant::EmaFloor) {
     accumulate_ema(lo, hi, ema_ratio_);
   } else {
     min_val_ = lo;
     max_val_ = hi;
   }
-  const float mn = min_val_.item<float>(), mx = max_val_.item<float>();
-  // b = max(min / qmin, max / qmax) with Python's max (NaN in the first place wins).
-  const float q1 = mn / static_cast<float>(scheme_.quant_min());
-  const float q2 = mx / static_cast<float>(scheme_.quant_max());
-  const float b = q2 > q1 ? q2 : q1;
-  int64_t* s = search_.data_ptr<int64_t>();
-  int64_t e0 = 0;
-  if (!(b < std::ldexp(1.0f, -15))) {
-    const float e = std::floor(std::log2(1.0f / b));
-    if (!std::isfinite(e)) {
-      s[0] = kStatusInvalid;
-      s[1] = s[2] = s[3] = 0;
-      return;
+  const std::vector<float> mn = to_float_vector(min_val_), mx = to_float_vector(max_val_);
+  at::Tensor search = at::zeros({C, 4}, at::kLong);
+  int64_t* s = search.data_ptr<int64_t>();
+  constexpr int64_t K = 5;
+  std::vector<int64_t> exps(C * K, 0);
+  for (int64_t c = 0; c < C; ++c) {
+    // b = max(min / qmin, max / qmax) with Python's max (NaN in the first place wins).
+    const float q1 = mn[c] / static_cast<float>(scheme_.quant_min());
+    const float q2 = mx[c] / static_cast<float>(scheme_.quant_max());
+    const float b = q2 > q1 ? q2 : q1;
+    int64_t e0 = 0;
+    s[c * 4] = kStatusValid;
+    if (!(b < std::ldexp(1.0f, -15))) {
+      const float e = std::floor(std::log2(1.0f / b));
+      if (std::isfinite(e)) e0 = static_cast<int64_t>(e);
+      else s[c * 4] = kStatusInvalid;
     }
-    e0 = static_cast<int64_t>(e);
+    s[c * 4 + 1] = e0;
+    for (int64_t j = 0; j < K; ++j) exps[c * K + j] = e0 + j;
   }
-  std::vector<int64_t> exps;
-  for (int64_t e = e0; e < e0 + 5; ++e) exps.push_back(e);
-  auto best_of = [&](int method) {
-    const std::vector<double> loss = pot_candidate_losses(*input, exps, method, scheme_.quant_min(), scheme_.quant_max());
-    double best = INFINITY;
-    int64_t chosen = e0;
-    for (size_t j = 0; j < exps.size(); ++j)
-      if (loss[j] < best) best = loss[j], chosen = exps[j];
-    return chosen;
-  };
-  s[0] = kStatusValid;
-  s[1] = e0;
-  s[2] = best_of(3);
-  s[3] = best_of(2);
+  for (int method : {3, 2}) {
+    const std::vector<double> loss =
+        pot_candidate_losses(*input, axis, exps, K, method, scheme_.quant_min(), scheme_.quant_max());
+    for (int64_t c = 0; c < C; ++c) {
+      double best = INFINITY;
+      int64_t chosen = exps[c * K];
+      for (int64_t j = 0; j < K; ++j)
+        if (loss[c * K + j] < best) best = loss[c * K + j], chosen = exps[c * K + j];
+      s[c * 4 + (method == 3 ? 2 : 3)] = chosen;
+    }
+  }
+  if (variant_ == Variant::Mode && counter_.size(0) != C) {
+    if (counter_.sum().item<int64_t>() != 0)
+      throw DataError(class_name() + ": this batch has " + std::to_string(C) + " channel(s), earlier batches had " +
+                      std::to_string(counter_.size(0)));
+    counter_ = at::zeros({C, counter_.size(1)}, at::kLong);
+  }
+  search_ = search;
 }
 
-int64_t PotSearchObserver::vote(int64_t exponent) {
-  int64_t* c = counter_.data_ptr<int64_t>();
-  const int64_t slots = counter_.numel();
+int64_t PotSearchObserver::vote(int64_t channel, int64_t exponent) {
+  const int64_t slots = counter_.size(1);
+  int64_t* c = counter_.data_ptr<int64_t>() + channel * slots;
   if (compat_) {
     int64_t idx = exponent + 7;
     if (idx < 0) idx += slots;  // Python's negative index (MQBench bug, spec §8.17)
@@ -157,22 +167,33 @@ QParams PotSearchObserver::calculate_qparams() {
   if (quant_type_ == QuantType::Unset)
     throw ConfigError(class_name() + ": quant_type is not set; set it to input, param or tensor "
                       "(the quantizer does this; on the command line use --quant-type)");
+  const int64_t C = search_.size(0);
   const int64_t* s = search_.data_ptr<int64_t>();
   if (s[0] == kStatusNoData) return {at::full({1}, 1.0f, at::kFloat), at::zeros({1}, at::kInt)};
-  if (s[0] == kStatusInvalid)
-    throw DataError(class_name() + ": the power-of-two search has no finite start: max(min_val / quant_min, "
-                    "max_val / quant_max) is NaN or infinite (an asymmetric range with quant_min = 0 and "
-                    "min_val >= 0); these Vitis observers need a symmetric qscheme");
-  int64_t e = quant_type_ == QuantType::Input ? s[1] : quant_type_ == QuantType::Param ? s[2] : s[3];
-  e = std::min(e, kMaxExponent);
-  if (e < kMinExponent) e = kMinExponent;  // 2^128 would overflow float32
-  if (variant_ == Variant::Mode) e = vote(e);
-  const float scale = static_cast<float>(1.0 / std::ldexp(1.0, static_cast<int>(e)));
-  QParams q{at::full({1}, scale, at::kFloat), at::zeros({1}, at::kInt)};
-  if (!scheme_.symmetric && min_val_.item<float>() >= 0.0f)
-    q.zero_point = at::full({1}, static_cast<float>(scheme_.quant_min()) -
-                                     std::nearbyint(min_val_.item<float>() / scale), at::kFloat);
-  return q;
+  for (int64_t c = 0; c < C; ++c)
+    if (s[c * 4] == kStatusInvalid)
+      throw DataError(class_name() + ": the power-of-two search has no finite start" +
+                      (C > 1 ? " in channel " + std::to_string(c) : std::string()) +
+                      ": max(min_val / quant_min, max_val / quant_max) is NaN or infinite (an asymmetric "
+                      "range with quant_min = 0 and min_val >= 0); these Vitis observers need a symmetric qscheme");
+  const std::vector<float> mn = to_float_vector(min_val_);
+  std::vector<float> scale(C), zp(C, 0.0f);
+  bool float_zero_point = false;
+  const int col = quant_type_ == QuantType::Input ? 1 : quant_type_ == QuantType::Param ? 2 : 3;
+  for (int64_t c = 0; c < C; ++c) {
+    int64_t e = std::min(s[c * 4 + col], kMaxExponent);
+    if (e < kMinExponent) e = kMinExponent;  // 2^128 would overflow float32
+    if (variant_ == Variant::Mode) e = vote(c, e);
+    scale[c] = static_cast<float>(1.0 / std::ldexp(1.0, static_cast<int>(e)));
+    if (!scheme_.symmetric && mn[c] >= 0.0f) {
+      zp[c] = static_cast<float>(scheme_.quant_min()) - std::nearbyint(mn[c] / scale[c]);
+      float_zero_point = true;
+    }
+  }
+  at::Tensor st = at::empty({C}, at::kFloat), zt = at::empty({C}, at::kFloat);
+  std::copy(scale.begin(), scale.end(), st.data_ptr<float>());
+  std::copy(zp.begin(), zp.end(), zt.data_ptr<float>());
+  return {st, float_zero_point ? zt : zt.to(at::kInt)};
 }
 
 }  // namespace mqb

@@ -66,11 +66,13 @@ MQB_API std::vector<double> candidate_losses(const at::Tensor& x, int ch_axis,
                                              int64_t quant_min, int64_t quant_max, double p);
 
 // Vitis-AI power-of-two search losses (MQBench's MinMaxFloor/PoTMode): for each
-// exponent e, step d = 2^-e, sum over all elements of (xh - x)^2 where
+// channel c and its K exponents e (row-major [C][K]), step d = 2^-e, the sum over the
+// channel's elements of (xh - x)^2 where
 // method 3 (parameters): xh = d * clamp(round_half_even(x / d), qmin, qmax);
 // method 2 (activations): t = clamp(x / d, qmin, qmax), t = ceil(t) for negative
 // exact halves else round_half_even(t), xh = d * t.
-MQB_API std::vector<double> pot_candidate_losses(const at::Tensor& x, const std::vector<int64_t>& exponents,
-                                                 int method, int64_t quant_min, int64_t quant_max);
+MQB_API std::vector<double> pot_candidate_losses(const at::Tensor& x, int ch_axis,
+                                                 const std::vector<int64_t>& exponents, int64_t K, int method,
+                                                 int64_t quant_min, int64_t quant_max);
 
 }  // namespace mqb

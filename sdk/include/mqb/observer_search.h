@@ -30,14 +30,16 @@ class MQB_API MseSearchObserver : public ObserverBase {
   int64_t iters_per_channel_ = 80;
 };
 
-// Vitis-AI's power-of-two search (spec §3.10/§3.11), per tensor. observe() keeps the
-// extrema (overwrite, or EMA for EMAMinMaxFloorObserver) and runs the search on the
-// batch at once, storing its results as state (so no batch copy is kept):
-// pot_search = [status, e0, best exponent for 'param', best exponent for 'tensor'].
+// Vitis-AI's power-of-two search (spec §3.10/§3.11). observe() keeps the extrema
+// (overwrite, or EMA for EMAMinMaxFloorObserver) and runs the search on the batch at
+// once, storing its results as state (so no batch copy is kept): pot_search [C, 4] =
+// [status, e0, best exponent for 'param', best exponent for 'tensor'] per channel.
 // calculate_qparams picks by quant_type ('input' -> e0), caps at 12, s = 2^-e.
 // PoTModeObserver votes the exponent into a counter and returns the mode.
-// Parameters: ema_ratio (EMA variant), mqbench_compat (PoTMode: 20-slot counter with
-// MQBench's negative index wrap; default: one slot per exponent -128..12).
+// Per-channel schemes search one exponent per channel (beyond MQBench).
+// Parameters: ema_ratio (EMA variant); mqbench_compat: per-channel schemes fall back to
+// one scale per tensor as MQBench, and PoTMode uses MQBench's 20-slot counter with its
+// negative index wrap (default: one slot per exponent -128..12).
 class MQB_API PotSearchObserver : public ObserverBase {
  public:
   enum class Variant { Floor, EmaFloor, Mode };
@@ -52,13 +54,14 @@ class MQB_API PotSearchObserver : public ObserverBase {
   static constexpr int64_t kMaxExponent = 12;    // MQBench caps the exponent here
 
  private:
-  int64_t vote(int64_t exponent);
+  int64_t vote(int64_t channel, int64_t exponent);
+  bool per_channel() const { return scheme_.per_channel && !compat_; }
   Variant variant_;
   double ema_ratio_ = 0.9;
   bool compat_ = false;
   QuantType quant_type_ = QuantType::Unset;
-  at::Tensor search_;   // int64 [4]
-  at::Tensor counter_;  // int64 [slots] (Mode only)
+  at::Tensor search_;   // int64 [C, 4]
+  at::Tensor counter_;  // int64 [C, slots] (Mode only)
 };
 
 }  // namespace mqb
