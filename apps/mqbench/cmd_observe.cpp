@@ -48,7 +48,13 @@ nlohmann::json tensor_json(const at::Tensor& t) {
   nlohmann::json j;
   j["shape"] = t.sizes().vec();
   const bool integral = at::isIntegralType(t.scalar_type(), /*includeBool=*/true);
-  j["dtype"] = std::string(c10::toString(t.scalar_type()));
+  switch (t.scalar_type()) {  // numpy-style names, as in shared/conformance
+    case at::kFloat: j["dtype"] = "float32"; break;
+    case at::kDouble: j["dtype"] = "float64"; break;
+    case at::kInt: j["dtype"] = "int32"; break;
+    case at::kLong: j["dtype"] = "int64"; break;
+    default: j["dtype"] = std::string(c10::toString(t.scalar_type()));
+  }
   nlohmann::json values = nlohmann::json::array();
   const at::Tensor flat = t.detach().contiguous().reshape({-1});
   if (integral) {

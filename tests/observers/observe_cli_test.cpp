@@ -63,6 +63,8 @@ TEST_F(ObserveCli, MinMaxAsymmetricMatchesIndependentFormula) {
   EXPECT_EQ(j["scale"]["values"][0].get<float>(), s);
   EXPECT_EQ(j["zero_point"]["values"][0].get<int>(), z);
   EXPECT_EQ(j["batches"].size(), 2u);
+  EXPECT_EQ(j["scale"]["dtype"], "float32");
+  EXPECT_EQ(j["zero_point"]["dtype"], "int32");
   EXPECT_EQ(j["qscheme"]["quant_max"].get<int>(), 255);
 }
 
