@@ -201,16 +201,29 @@ INSTANTIATE_TEST_SUITE_P(AllBackends, ResNetAccuracy,
                                            "NNIE", "STPU", "SNPE", "PPLW8A16", "PPLCUDA", "Tengine_u8",
                                            "ONNX_QNN", "OPENVINO", "Vitis"));
 
-TEST(MobileNetV2, ScriptedAndTracedQuantizeCloseToFloat) {
+// MobileNetV2 (torchvision): features.0 ConvBNReLU6, 17 InvertedResidual blocks (block 1:
+// dw ConvBNReLU6 + pw-linear conv; blocks 2..17: pw ConvBNReLU6, dw ConvBNReLU6, pw-linear
+// conv; 10 of them add the block input), features.18 ConvBNReLU6, adaptive_avg_pool2d,
+// flatten, dropout, linear. Weights: 52 convs + linear = 53. ReLU6 is not fused
+// (hardtanh after the BN-folded conv).
+// Tensorrt (inputs of conv/add/pool/linear): x 1, the 35 relu6 outputs (each feeds a conv
+// or the pool), 17 block outputs (next block / features.18), 10 pw-linear outputs feeding
+// an add, the dropout output feeding the classifier 1 -> 64.
+// SNPE (TotalINT) adds outputs: conv outputs pass through relu6 (already there), the pool
+// output passes through flatten (+1: the flatten output), the classifier output (+1) -> 66.
+TEST(MobileNetV2, ScriptedAndTracedSitesAndAccuracy) {
   for (const char* model : {"mobilenet_v2_scripted", "mobilenet_v2_traced"}) {
     PrepareOptions opt;
     opt.warn_unsupported = false;
     PreparedModel pm =
         prepare(model_path(model), resolve_toml(backend_fixed_toml("Tensorrt")), test_registry(), opt);
-    // 52 convs + classifier linear.
-    size_t w = 0;
-    for (const auto& s : pm.sites()) w += s.kind == SiteKind::Weight;
+    size_t w = 0, a = 0;
+    for (const auto& s : pm.sites()) (s.kind == SiteKind::Weight ? w : a)++;
     EXPECT_EQ(w, 53u) << model;
+    EXPECT_EQ(a, 64u) << model << ": " << listing(pm);
+    PreparedModel snpe =
+        prepare(model_path(model), resolve_toml(backend_fixed_toml("SNPE")), test_registry(), opt);
+    EXPECT_EQ(snpe.sites().size(), 53u + 66u) << model << ": " << listing(snpe);
     at::NoGradGuard no_grad;
     pm.set_mode(QuantMode::Calibrate);
     for (int i = 0; i < 2; ++i) pm.forward(random_input({4, 3, 64, 64}, 400 + i));
