@@ -115,3 +115,33 @@ TEST(ObserverKernels, MseSearchChoosesWhatTheAtenLoopChooses) {
 
 }  // namespace
 }  // namespace mqb::test
+
+namespace mqb::test {
+namespace {
+
+// Per-channel MSE (MQBench's loop: each channel slice searched per tensor with 80
+// candidates) and EMAMSE (EMA of the per-batch optima), against the ATen reference.
+TEST(ObserverKernels, PerChannelMseAndEmaMseFollowTheReference) {
+  at::manual_seed(9);
+  const at::Tensor b1 = at::randn({3, 400}).pow(3.0), b2 = at::randn({3, 400}).mul(2.0);
+  const QScheme pc = scheme_of(4, true, 0);
+  auto mse = make_observer("MSEObserver", pc);
+  mse->observe(b1);
+  for (int c = 0; c < 3; ++c) {
+    std::vector<float> losses;
+    const auto ref = reference_mse(b1[c].contiguous(), pc, 80, &losses);
+    EXPECT_EQ(mse->min_val()[c].item<float>(), ref.first) << c;
+    EXPECT_EQ(mse->max_val()[c].item<float>(), ref.second) << c;
+  }
+  const QScheme pt = scheme_of(8, false);
+  auto ema = make_observer("EMAMSEObserver", pt);
+  ema->observe(b1);
+  ema->observe(b2);
+  std::vector<float> l1, l2;
+  const auto r1 = reference_mse(b1, pt, 95, &l1), r2 = reference_mse(b2, pt, 95, &l2);
+  EXPECT_EQ(ema->min_val().item<float>(), r1.first * 0.9f + r2.first * 0.1f);
+  EXPECT_EQ(ema->max_val().item<float>(), r1.second * 0.9f + r2.second * 0.1f);
+}
+
+}  // namespace
+}  // namespace mqb::test
