@@ -17,6 +17,7 @@ const std::vector<Command>& commands() {
       {"prepare", "quantize a TorchScript model: sites, calibration, prepared state and deployed TorchScript",
        cmd_prepare},
       {"train", "train a reference model on Fashion-MNIST (cached; reused unless --force)", cmd_train},
+      {"ptq", "post-training quantization under one or more configs, with a comparison table", cmd_ptq},
       {"eval", "top-1 accuracy of a float, deployed or prepared model on Fashion-MNIST or a data folder", cmd_eval},
   };
   return table;

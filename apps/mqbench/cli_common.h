@@ -45,6 +45,7 @@ int cmd_observe(const std::vector<std::string>& args, std::ostream& out);
 int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out);
 int cmd_prepare(const std::vector<std::string>& args, std::ostream& out);
 int cmd_train(const std::vector<std::string>& args, std::ostream& out);
+int cmd_ptq(const std::vector<std::string>& args, std::ostream& out);
 int cmd_eval(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

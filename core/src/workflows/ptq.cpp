@@ -1,0 +1,109 @@
+// End-to-end post-training quantization (see mqb/host/ptq.h).
+#include "mqb/host/ptq.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "mqb/host/prepare.h"
+#include "mqb/host/progress.h"
+#include "mqb/host/reference_models.h"
+#include "mqb/host/tensor_io.h"
+#include "mqb/version.h"
+
+namespace fs = std::filesystem;
+
+namespace mqb {
+
+namespace {
+
+double top1(PreparedModel& model, const LabeledData& data, int64_t batch, bool quiet, const std::string& label) {
+  at::NoGradGuard no_grad;
+  int64_t correct = 0;
+  Progress progress(label, data.size(), "image", quiet);
+  for (int64_t i = 0; i < data.size(); i += batch) {
+    const int64_t n = std::min(batch, data.size() - i);
+    correct += model.forward(data.inputs.narrow(0, i, n)).argmax(1).eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
+    progress.advance(n);
+  }
+  progress.finish();
+  return 100.0 * static_cast<double>(correct) / static_cast<double>(data.size());
+}
+
+std::string describe(const QConfigSide& s) {
+  return s.observer + "/" + s.fake_quantize + " " + s.qscheme.describe();
+}
+
+}  // namespace
+
+PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const LabeledData& calib,
+                  const LabeledData& eval, const fs::path& out_dir, Registry& registry, const PtqOptions& o,
+                  double float_top1) {
+  if (!eval.labels.defined()) throw DataError("PTQ evaluation data has no labels");
+  if (calib.size() == 0) throw DataError("PTQ needs calibration data");
+  PtqResult r;
+  r.config_file = config_file.string();
+  r.out_dir = out_dir;
+  const Config cfg = load_config(config_file);
+  const ResolvedConfig resolved = resolve_config(cfg, registry);
+  r.backend = resolved.backend;
+  r.weight_desc = describe(resolved.qconfig.weight);
+  r.activation_desc = describe(resolved.qconfig.activation);
+  r.float_top1 = float_top1 >= 0 ? float_top1 : evaluate_torchscript(model_file, eval, o.eval_batch_size, o.quiet);
+
+  PrepareOptions prep;
+  prep.warn_unsupported = !o.quiet;
+  PreparedModel model = prepare(model_file, resolved, registry, prep);
+  r.sites = static_cast<int64_t>(model.sites().size());
+  model.set_training(false);
+
+  // Calibration: observers on, fake quantization off (MQBench's enable_calibration).
+  model.set_mode(QuantMode::Calibrate);
+  const int64_t n_batches = std::max<int64_t>(1, std::min(o.calib_batches, (calib.size() + o.batch_size - 1) / o.batch_size));
+  const auto start = std::chrono::steady_clock::now();
+  {
+    at::NoGradGuard no_grad;
+    Progress progress("calibrate " + resolved.backend, n_batches, "batch", o.quiet);
+    for (int64_t b = 0; b < n_batches; ++b) {
+      const int64_t first = b * o.batch_size;
+      model.forward(calib.inputs.narrow(0, first, std::min(o.batch_size, calib.size() - first)));
+      progress.advance();
+    }
+    progress.finish();
+  }
+  r.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // Evaluation with frozen qparams (MQBench's enable_quantization).
+  model.set_mode(QuantMode::Quantize);
+  r.quant_top1 = top1(model, eval, o.eval_batch_size, o.quiet, "evaluate " + resolved.backend);
+  r.site_errors = model.error_report({{calib.inputs.narrow(0, 0, std::min(o.batch_size, calib.size()))}});
+
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw DataError(out_dir.string() + ": cannot create the output folder: " + ec.message());
+  model.save(out_dir / "prepared.mqb");
+  // Some quantizers have no aten form (NNIE's log-domain codes): the run still counts,
+  // the report says why there is no deployed.pt.
+  std::string deploy_note = "deployed.pt";
+  try {
+    model.deploy(out_dir / "deployed.pt");
+  } catch (const Error& e) {
+    deploy_note = std::string("not written: ") + e.what();
+    if (!o.quiet) std::fprintf(stderr, "warning: %s: no TorchScript deploy: %s\n", r.backend.c_str(), e.what());
+  }
+  nlohmann::json sites = nlohmann::json::array();
+  for (const auto& e : r.site_errors) sites.push_back({{"site", e.name}, {"sqnr_db", std::isfinite(e.sqnr_db) ? nlohmann::json(e.sqnr_db) : nlohmann::json("inf")}});
+  const nlohmann::json report = {
+      {"model", model_file.string()},       {"config", config_file.string()},
+      {"backend", r.backend},               {"weight", r.weight_desc},
+      {"activation", r.activation_desc},    {"float_top1", r.float_top1},
+      {"quant_top1", r.quant_top1},         {"delta_top1", r.quant_top1 - r.float_top1},
+      {"sites", r.sites},                   {"calibration_batches", n_batches},
+      {"batch_size", o.batch_size},         {"calibration_seconds", r.calibration_seconds},
+      {"eval_images", eval.size()},         {"site_sqnr", sites},
+      {"deployed", deploy_note},
+      {"versions", {{"mqbench", MQB_SDK_VERSION}, {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)}}}};
+  write_text_file(out_dir / "report.json", report.dump(2) + "\n");
+  return r;
+}
+
+}  // namespace mqb
