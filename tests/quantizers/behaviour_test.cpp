@@ -97,6 +97,18 @@ TEST(QuantizerBehaviour, ModesSwitchObserverAndFakeQuant) {
   }
 }
 
+TEST(QuantizerBehaviour, QParamsAreSnapshotsNotViews) {
+  for (const char* name : {"FixedFakeQuantize", "LearnableFakeQuantize", "QDropFakeQuantize"}) {
+    auto fq = make(name, false);
+    fq->forward(data(16));
+    const QParams before = fq->qparams();
+    const float s = before.scale.item<float>();
+    fq->forward(data(17).mul(50));  // a much wider range: new qparams
+    EXPECT_EQ(before.scale.item<float>(), s) << name;
+    EXPECT_NE(fq->qparams().scale.item<float>(), s) << name;
+  }
+}
+
 TEST(QuantizerBehaviour, ParametersAreValidated) {
   for (const char* name : kAll) {
     Params p("fakeq_params");

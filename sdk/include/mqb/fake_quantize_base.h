@@ -16,7 +16,8 @@ class MQB_API FakeQuantizeBase : public FakeQuantize {
   FakeQuantizeBase(const FakeQuantizeBase&) = delete;
   FakeQuantizeBase& operator=(const FakeQuantizeBase&) = delete;
 
-  QParams qparams() const override { return {scale_, zero_point_}; }
+  // Copies: scale_ / zero_point_ are updated in place by later calls.
+  QParams qparams() const override { return {scale_.detach().clone(), zero_point_.detach().clone()}; }
   StateDict state() const override;
   void load_state(const StateDict& state) override;
 
