@@ -114,7 +114,7 @@ void specialize_bool_attributes(const torch::jit::Module& m,
   torch::jit::ConstantPropagation(g);
 }
 
-bool has_tensor_output(const torch::jit::Graph& g) {
+bool has_aten_op(const torch::jit::Graph& g) {
   for (const torch::jit::Node* n : g.nodes())
     if (n->kind().is_aten()) return true;
   return false;
@@ -143,7 +143,7 @@ PreparedModel prepare(const std::filesystem::path& model_file, const ResolvedCon
   torch::jit::RemoveTensorMutation(graph);
   specialize_bool_attributes(m, graph);
   torch::jit::EliminateDeadCode(graph);
-  if (!has_tensor_output(*graph))
+  if (!has_aten_op(*graph))
     throw ModelError(model_file.string() + ": the forward graph is empty (no aten operation to quantize)");
 
   prep::SitePlan plan = prep::plan_sites(graph, config);

@@ -45,7 +45,4 @@ void unregister_site(int64_t id);
 // What the operator's kernel does for one site.
 at::Tensor run_site(SiteState& site, const at::Tensor& x);
 
-// Forces the operator's registration to be linked in (call once before building graphs).
-void ensure_quantize_op_registered();
-
 }  // namespace mqb::prep
