@@ -176,6 +176,19 @@ void run_protocol(FakeQuantize& fq, const json& c, Report& r) {
     } else if (mode == "obs_off") {
       fq.set_observer_enabled(false);
     }
+    if (step.contains("error")) {
+      // MQBench failed at this step: we must throw a clear mqb::Error, not crash.
+      bool threw = false;
+      try {
+        run_step(fq, input, g);
+      } catch (const Error&) {
+        threw = true;
+      }
+      if (!threw) r.fail("step " + std::to_string(step.at("step").get<int>()), "MQBench fails here (" +
+                                                                                   step.at("error").dump() +
+                                                                                   "); expected mqb::Error");
+      return;
+    }
     auto [y, x] = run_step(fq, input, g);
     if (reduction_observer(c) && step.contains("state_after") && !same_qparams(fq, step.at("state_after"))) {
       // The observer's qparams come from a float reduction whose order torch chooses

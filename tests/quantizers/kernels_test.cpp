@@ -164,6 +164,10 @@ TEST(FakeQuantKernels, RejectsBadArguments) {
   EXPECT_THROW(fq_affine_forward(x, at::ones({2}), at::zeros({2}), 0, 255, 0), DataError);  // 4 channels
   EXPECT_THROW(fq_affine_forward(x, at::ones({4}), at::zeros({4}), 0, 255, 2), DataError);  // no axis 2
   EXPECT_THROW(check_fake_quant_input(at::Tensor(), -1, "t"), DataError);
+  // Zero points outside the range, or NaN (a zero learned scale upstream), as ATen refuses them.
+  EXPECT_THROW(fq_affine_forward(x, at::ones({1}), at::full({1}, 300, at::kInt), 0, 255, -1), DataError);
+  EXPECT_THROW(fq_learnable_forward(x, at::ones({1}), at::full({1}, NAN, at::kFloat), 0, 255, -1), DataError);
+  EXPECT_THROW(fq_learnable_backward(x, x, at::ones({1}), at::full({1}, NAN, at::kFloat), 0, 255, -1, 1.0), DataError);
 }
 
 }  // namespace

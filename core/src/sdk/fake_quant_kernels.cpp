@@ -228,6 +228,11 @@ std::vector<Affine<T>> affine_params(const at::Tensor& scale, const at::Tensor& 
   for (int64_t i = 0; i < c; ++i) {
     const T sv = static_cast<T>(ps[i]);
     double zv = pz[i];
+    // As ATen: the (rounded, clamped) zero point must lie in the range; a NaN zero point
+    // (e.g. from a zero scale) is refused instead of silently producing garbage.
+    if (std::isnan(zv))
+      throw DataError(std::string(who) + ": zero_point is NaN (was the scale 0?); it must be between quant_min " +
+                      std::to_string(qmin) + " and quant_max " + std::to_string(qmax));
     if (zr == ZpRounding::HalfEven) {
       zv = std::nearbyint(static_cast<T>(zv));
       zv = std::min(std::max(zv, static_cast<double>(qmin)), static_cast<double>(qmax));
@@ -236,6 +241,9 @@ std::vector<Affine<T>> affine_params(const at::Tensor& scale, const at::Tensor& 
                                 static_cast<float>(qmax));
       zv = static_cast<double>(static_cast<int64_t>(zf));
     }
+    if (zv < static_cast<double>(qmin) || zv > static_cast<double>(qmax))
+      throw DataError(std::string(who) + ": zero_point " + std::to_string(zv) + " must be between quant_min " +
+                      std::to_string(qmin) + " and quant_max " + std::to_string(qmax));
     out[static_cast<size_t>(i)] = {sv, T(1) / sv, static_cast<T>(zv), static_cast<T>(qmin), static_cast<T>(qmax)};
   }
   return out;
