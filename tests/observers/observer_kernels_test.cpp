@@ -9,6 +9,7 @@
 #include <ATen/ops/fake_quantize_per_tensor_affine.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/histc.h>
+#include <ATen/ops/linspace.h>
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randn.h>
 
@@ -141,6 +142,65 @@ TEST(ObserverKernels, PerChannelMseAndEmaMseFollowTheReference) {
   const auto r1 = reference_mse(b1, pt, 95, &l1), r2 = reference_mse(b2, pt, 95, &l2);
   EXPECT_EQ(ema->min_val().item<float>(), r1.first * 0.9f + r2.first * 0.1f);
   EXPECT_EQ(ema->max_val().item<float>(), r1.second * 0.9f + r2.second * 0.1f);
+}
+
+}  // namespace
+}  // namespace mqb::test
+
+namespace mqb::test {
+namespace {
+
+float clip_of(const std::shared_ptr<Observer>& obs) {
+  // Asymmetric 8-bit on non-negative data: scale = T / 255.
+  return obs->calculate_qparams().scale.item<float>() * 255.0f;
+}
+
+TEST(HistogramObservers, PercentileOfUniformDataAndAcrossGrowingRanges) {
+  Params p;
+  p.set("percentile", 90.0);
+  auto one = make_observer("PercentileObserver", scheme_of(8, false), p);
+  one->observe(at::linspace(0, 1, 100001));
+  EXPECT_NEAR(clip_of(one), 0.9f, 1.0f / 2048);
+  // U(0,1) then U(0,2), equal counts: the CDF below 1 is 0.75 t, so the median is 2/3;
+  // the second batch forces the first histogram to be spread onto wider bins.
+  Params m;
+  m.set("percentile", 50.0);
+  auto two = make_observer("PercentileObserver", scheme_of(8, false), m);
+  two->observe(at::linspace(0, 1, 100001));
+  two->observe(at::linspace(0, 2, 100001));
+  EXPECT_NEAR(clip_of(two), 2.0f / 3.0f, 2.0f / 1024);
+}
+
+TEST(HistogramObservers, EntropyClipsOutliersAndKeepsTheRangeAtHighBitWidths) {
+  at::manual_seed(41);
+  at::Tensor x = at::randn({200000});
+  x[0] = 50.0f;
+  x[1] = -45.0f;
+  auto e8 = make_observer("EntropyObserver", scheme_of(8, true));
+  e8->observe(x);
+  const float t = e8->calculate_qparams().scale.item<float>() * 127.5f;
+  EXPECT_GT(t, 2.0f);
+  EXPECT_LT(t, 20.0f);
+  auto e16 = make_observer("EntropyObserver", scheme_of(16, true));
+  e16->observe(x);
+  EXPECT_EQ(e16->calculate_qparams().scale.item<float>(), 50.0f / 32767.5f);
+}
+
+TEST(HistogramObservers, HistogramMseIsCloseToTheExactBestClip) {
+  at::manual_seed(42);
+  const at::Tensor x = at::randn({100000}).pow(3.0);  // heavy tails
+  const QScheme s = scheme_of(4, true);
+  auto obs = make_observer("HistogramMSEObserver", s);
+  obs->observe(x);
+  const float chosen_scale = obs->calculate_qparams().scale.item<float>();
+  const float r = x.abs().max().item<float>();
+  auto exact = [&](float scale) {
+    const at::Tensor xq = at::fake_quantize_per_tensor_affine(x, scale, 0, s.quant_min(), s.quant_max());
+    return xq.sub(x).pow(2.0).mean().item<float>();
+  };
+  float best = INFINITY;
+  for (int k = 1; k <= 100; ++k) best = std::min(best, exact(r * k / 100.0f / 7.5f));
+  EXPECT_LE(exact(chosen_scale), best * 1.05f);
 }
 
 }  // namespace
