@@ -156,6 +156,17 @@ TEST(FakeQuantKernels, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_TRUE(tensors_bitwise_equal(std::get<0>(one), std::get<0>(two)));
   EXPECT_TRUE(tensors_bitwise_equal(std::get<1>(one), std::get<1>(two)));
   EXPECT_TRUE(tensors_bitwise_equal(std::get<2>(one), std::get<2>(two)));
+  // Per-channel on the last axis (one element per run) as well.
+  const at::Tensor x2 = x.reshape({-1, 64}), dy2 = dy.reshape({-1, 64});
+  const at::Tensor s2 = at::full({64}, 0.01f, at::kFloat), z2 = at::full({64}, 3.0f, at::kFloat);
+  at::set_num_threads(1);
+  auto pc_one = fq_learnable_backward(dy2, x2, s2, z2, 0, 255, 1, 0.001);
+  at::set_num_threads(2);
+  auto pc_two = fq_learnable_backward(dy2, x2, s2, z2, 0, 255, 1, 0.001);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(tensors_bitwise_equal(std::get<0>(pc_one), std::get<0>(pc_two)));
+  EXPECT_TRUE(tensors_bitwise_equal(std::get<1>(pc_one), std::get<1>(pc_two)));
+  EXPECT_TRUE(tensors_bitwise_equal(std::get<2>(pc_one), std::get<2>(pc_two)));
 }
 
 TEST(FakeQuantKernels, RejectsBadArguments) {

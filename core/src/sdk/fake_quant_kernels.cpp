@@ -111,20 +111,29 @@ __attribute__((always_inline)) inline void learnable_backward_run(const T* __res
                                                                   T* __restrict dx, int64_t n, Affine<T> a, T gf,
                                                                   double* __restrict ds_lanes,
                                                                   double* __restrict dz_lanes) {
+  double ds[kLanes], dz[kLanes];  // local, so they can live in registers
+  for (int j = 0; j < kLanes; ++j) {
+    ds[j] = ds_lanes[j];
+    dz[j] = dz_lanes[j];
+  }
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     for (int j = 0; j < kLanes; ++j) {
       const LearnableGrads<T> r = learnable_element(x[i + j], dy[i + j], a, gf);
       dx[i + j] = r.dx;
-      ds_lanes[j] += static_cast<double>(r.ds);
-      dz_lanes[j] += static_cast<double>(r.dz);
+      ds[j] += static_cast<double>(r.ds);
+      dz[j] += static_cast<double>(r.dz);
     }
   }
   for (int j = 0; i < n; ++i, ++j) {
     const LearnableGrads<T> r = learnable_element(x[i], dy[i], a, gf);
     dx[i] = r.dx;
-    ds_lanes[j] += static_cast<double>(r.ds);
-    dz_lanes[j] += static_cast<double>(r.dz);
+    ds[j] += static_cast<double>(r.ds);
+    dz[j] += static_cast<double>(r.dz);
+  }
+  for (int j = 0; j < kLanes; ++j) {
+    ds_lanes[j] = ds[j];
+    dz_lanes[j] = dz[j];
   }
 }
 
@@ -327,17 +336,33 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> learnable_backward_impl(const at:
   const T* px = xc.data_ptr<T>();
   const T* pdy = dyc.data_ptr<T>();
   T* pdx = dx.data_ptr<T>();
-  const int64_t runs = run_count(l);
-  std::vector<double> ds_part(static_cast<size_t>(runs * kLanes), 0.0), dz_part(ds_part.size(), 0.0);
   const T gf = static_cast<T>(grad_factor);
-  for_each_run(l, [&](int64_t b, int64_t e, int64_t r) {
-    run_lbackward(pdy + b, px + b, pdx + b, e - b, params[static_cast<size_t>(l.channels == 1 ? 0 : r % l.channels)],
-                  gf, ds_part.data() + r * kLanes, dz_part.data() + r * kLanes);
-  });
-  // Fixed-order reduction: the result does not depend on the thread count.
+  // Partial sums in a fixed layout and reduced in a fixed order, so the result does not
+  // depend on the thread count. Per-tensor: kLanes partials per chunk. Per-channel:
+  // each work item owns whole channels (kLanes partials per channel), which keeps the
+  // memory at C * kLanes whatever the layout (one element per run included).
+  const bool per_tensor = l.channels == 1 && l.outer == 1;
+  const int64_t slots = per_tensor ? run_count(l) : l.channels;
+  std::vector<double> ds_part(static_cast<size_t>(slots * kLanes), 0.0), dz_part(ds_part.size(), 0.0);
+  if (per_tensor) {
+    for_each_run(l, [&](int64_t b, int64_t e, int64_t r) {
+      run_lbackward(pdy + b, px + b, pdx + b, e - b, params[0], gf, ds_part.data() + r * kLanes,
+                    dz_part.data() + r * kLanes);
+    });
+  } else {
+    const int64_t grain = std::max<int64_t>(1, kChunk / std::max<int64_t>(1, l.outer * l.inner));
+    at::parallel_for(0, l.channels, grain, [&](int64_t cb, int64_t ce) {
+      for (int64_t c = cb; c < ce; ++c)
+        for (int64_t o = 0; o < l.outer; ++o) {
+          const int64_t b = (o * l.channels + c) * l.inner;
+          run_lbackward(pdy + b, px + b, pdx + b, l.inner, params[static_cast<size_t>(c)], gf,
+                        ds_part.data() + c * kLanes, dz_part.data() + c * kLanes);
+        }
+    });
+  }
   std::vector<double> ds(static_cast<size_t>(l.channels), 0.0), dz(ds.size(), 0.0);
-  for (int64_t r = 0; r < runs; ++r) {
-    const size_t c = static_cast<size_t>(l.channels == 1 ? 0 : r % l.channels);
+  for (int64_t r = 0; r < slots; ++r) {
+    const size_t c = static_cast<size_t>(per_tensor ? 0 : r);
     for (int j = 0; j < kLanes; ++j) {
       ds[c] += ds_part[static_cast<size_t>(r * kLanes + j)];
       dz[c] += dz_part[static_cast<size_t>(r * kLanes + j)];
