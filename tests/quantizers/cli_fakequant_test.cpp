@@ -115,6 +115,32 @@ TEST_F(FakeQuantCli, PerChannelOnAxisOne) {
   EXPECT_TRUE(tensors_bitwise_equal(read_npy(out / "output.npy"), expected));
 }
 
+TEST_F(FakeQuantCli, ConfigSideGivesQuantizerSchemeAndParameters) {
+  const fs::path cfg = dir_ / "pact.toml";
+  std::ofstream(cfg) << "backend = \"Academic\"\n[extra_qconfig]\n"
+                        "w_observer = \"MinMaxObserver\"\na_observer = \"MinMaxObserver\"\n"
+                        "w_fakequantize = \"PACTFakeQuantize\"\na_fakequantize = \"FixedFakeQuantize\"\n"
+                        "w_qscheme = { bit = 4, symmetry = true, per_channel = false, pot_scale = false }\n"
+                        "a_qscheme = { bit = 8, symmetry = false, per_channel = false, pot_scale = false }\n"
+                        "w_fakeq_params = { alpha = 1.0 }\n";
+  const fs::path out = dir_ / "cfg";
+  std::vector<std::string> args{"--config", cfg.string(), "--side", "weight"};
+  for (auto& a : files_args(out)) args.push_back(a);
+  ASSERT_EQ(run(args), 0) << err_;
+  const nlohmann::json s = summary(out);
+  EXPECT_EQ(s["quantizer"], "PACTFakeQuantize");
+  EXPECT_EQ(s["state"]["alpha"]["values"][0].get<double>(), 1.0);
+  // Published PACT: the input is clipped to [-alpha, alpha] (the calibration data is
+  // signed), 4-bit symmetric scale alpha / 7.5.
+  const at::Tensor expected = at::fake_quantize_per_tensor_affine(x_.clamp(-1.0, 1.0), 1.0f / 7.5f, 0, -8, 7);
+  EXPECT_TRUE(tensors_bitwise_equal(read_npy(out / "output.npy"), expected));
+  EXPECT_TRUE(fs::exists(out / "grad_alpha.npy"));
+  // The qscheme comes from the config: flags are refused.
+  EXPECT_EQ(run({"--config", cfg.string(), "--side", "weight", "--bit", "8", "--input", (dir_ / "x.npy").string(),
+                 "--out", out.string()}),
+            2);
+}
+
 TEST_F(FakeQuantCli, ErrorsLeaveNoOutputBehind) {
   const fs::path out = dir_ / "bad";
   // Unknown quantizer: exit 1, nothing written.
