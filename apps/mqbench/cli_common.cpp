@@ -18,6 +18,7 @@ const std::vector<Command>& commands() {
        cmd_prepare},
       {"train", "train a reference model on Fashion-MNIST (cached; reused unless --force)", cmd_train},
       {"ptq", "post-training quantization under one or more configs, with a comparison table", cmd_ptq},
+      {"qat", "quantization-aware training with learnable quantizers, checkpoints and --resume", cmd_qat},
       {"eval", "top-1 accuracy of a float, deployed or prepared model on Fashion-MNIST or a data folder", cmd_eval},
   };
   return table;

@@ -46,6 +46,7 @@ int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out);
 int cmd_prepare(const std::vector<std::string>& args, std::ostream& out);
 int cmd_train(const std::vector<std::string>& args, std::ostream& out);
 int cmd_ptq(const std::vector<std::string>& args, std::ostream& out);
+int cmd_qat(const std::vector<std::string>& args, std::ostream& out);
 int cmd_eval(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

@@ -4,8 +4,7 @@
 #include <ostream>
 
 #include "cli_common.h"
-#include "mqb/host/prepared_model.h"
-#include "mqb/host/progress.h"
+#include "mqb/host/evaluate.h"
 #include "mqb/host/reference_models.h"
 #include "mqb/host/registry.h"
 
@@ -16,16 +15,7 @@ double prepared_accuracy(const std::string& file, const LabeledData& data, bool 
   Registry registry(SearchPath::standard());
   PreparedModel model = PreparedModel::load(file, registry);
   model.set_training(false);
-  at::NoGradGuard no_grad;
-  int64_t correct = 0;
-  Progress progress("evaluate", data.size(), "image", quiet);
-  for (int64_t i = 0; i < data.size(); i += 1000) {
-    const int64_t n = std::min<int64_t>(1000, data.size() - i);
-    correct += model.forward(data.inputs.narrow(0, i, n)).argmax(1).eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
-    progress.advance(n);
-  }
-  progress.finish();
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(data.size());
+  return prepared_top1(model, data, 1000, quiet);
 }
 }  // namespace
 

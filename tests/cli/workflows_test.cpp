@@ -100,3 +100,39 @@ TEST(PtqCommand, MissingInputsAreClearErrors) {
   EXPECT_EQ(mqb::cli::run_main({"ptq", "--out", "x"}, out2, err2), 2);
   EXPECT_NE(err2.str().find("at least one --config"), std::string::npos) << err2.str();
 }
+
+TEST(QatCommand, ResumingFromACheckpointReproducesTheUninterruptedRun) {
+  const fs::path model = work_dir() / "qat_cnn.pt";
+  ASSERT_EQ(run({"train", "--limit", "2048", "--out", model.string(), "--quiet"}), 0);
+  const std::string config = std::string(MQB_SOURCE_DIR) + "/configs/compare/w4a4_qat_lsq.toml";
+  const std::vector<std::string> common = {"qat", "--config", config, "--model", model.string(), "--data",
+                                           data_folder().string(), "--epochs", "2", "--batch-size", "100",
+                                           "--calib-batches", "2", "--quiet", "--json"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = common;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  std::string straight, first, resumed;
+  ASSERT_EQ(run(with({"--out", (work_dir() / "qat_a").string()}), &straight), 0);
+  ASSERT_EQ(run(with({"--out", (work_dir() / "qat_b").string(), "--stop-after", "1"}), &first), 0);
+  ASSERT_EQ(run(with({"--out", (work_dir() / "qat_b").string(), "--resume"}), &resumed), 0);
+  const auto a = nlohmann::json::parse(straight), b = nlohmann::json::parse(resumed);
+  EXPECT_EQ(a.at("final_top1").get<double>(), b.at("final_top1").get<double>());
+  // The learned quantizer state is identical too.
+  std::ifstream ra(work_dir() / "qat_a" / "report.json"), rb(work_dir() / "qat_b" / "report.json");
+  const auto ja = nlohmann::json::parse(ra), jb = nlohmann::json::parse(rb);
+  EXPECT_EQ(ja.at("epochs").back().at("train_loss"), jb.at("epochs").back().at("train_loss"));
+  // QAT at W4A4 ends within reach of float on this small set.
+  EXPECT_GT(a.at("final_top1").get<double>(), a.at("float_top1").get<double>() - 10.0);
+}
+
+TEST(QatCommand, ResumeWithoutACheckpointIsAClearError) {
+  std::ostringstream out, err;
+  EXPECT_EQ(mqb::cli::run_main({"qat", "--config", std::string(MQB_SOURCE_DIR) + "/configs/compare/w4a4_qat_lsq.toml",
+                                "--model", (work_dir() / "qat_cnn.pt").string(), "--data", data_folder().string(),
+                                "--resume", "--out", (work_dir() / "qat_none").string()},
+                               out, err),
+            1);
+  EXPECT_NE(err.str().find("no checkpoint to resume from"), std::string::npos) << err.str();
+}

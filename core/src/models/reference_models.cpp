@@ -5,7 +5,6 @@
 
 #include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/randperm.h>
-#include <ATen/ops/zeros_like.h>
 #include <torch/csrc/autograd/generated/variable_factories.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/script.h>
@@ -15,6 +14,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "../workflows/sgd.h"
 #include "mqb/host/progress.h"
 
 namespace fs = std::filesystem;
@@ -144,32 +144,6 @@ Module build(const std::string& name, uint64_t seed) {
   throw ConfigError("unknown reference model '" + name + "'; accepted: " + names);
 }
 
-// Plain SGD with momentum and decoupled-from-nothing L2 weight decay (torch.optim.SGD's rule).
-class Sgd {
- public:
-  Sgd(std::vector<at::Tensor> params, double momentum, double weight_decay)
-      : params_(std::move(params)), momentum_(momentum), weight_decay_(weight_decay) {
-    for (const auto& p : params_) velocity_.push_back(at::zeros_like(p));
-  }
-  void zero_grad() {
-    for (auto& p : params_)
-      if (p.grad().defined()) p.mutable_grad().zero_();
-  }
-  void step(double lr) {
-    at::NoGradGuard no_grad;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      if (!params_[i].grad().defined()) continue;
-      at::Tensor g = params_[i].grad().add(params_[i], weight_decay_);
-      velocity_[i].mul_(momentum_).add_(g);
-      params_[i].sub_(velocity_[i], lr);
-    }
-  }
-
- private:
-  std::vector<at::Tensor> params_, velocity_;
-  double momentum_, weight_decay_;
-};
-
 double accuracy(Module& m, const LabeledData& data, int64_t batch_size, bool quiet) {
   at::NoGradGuard no_grad;
   m.eval();
@@ -207,7 +181,7 @@ TrainResult train_reference_model(const TrainOptions& o, const fs::path& out) {
     p.set_requires_grad(true);
     params.push_back(p);
   }
-  Sgd sgd(params, 0.9, o.weight_decay);
+  Sgd sgd(params, std::vector<bool>(params.size(), true), 0.9, o.weight_decay);
   const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size;
   const int64_t total = steps_per_epoch * o.epochs;
   auto gen = at::detail::createCPUGenerator(o.seed);
@@ -224,8 +198,7 @@ TrainResult train_reference_model(const TrainOptions& o, const fs::path& out) {
       at::Tensor loss = at::cross_entropy_loss(logits, train.labels.index_select(0, idx));
       sgd.zero_grad();
       loss.backward();
-      const double lr = 0.5 * o.lr * (1 + std::cos(M_PI * static_cast<double>(result.steps) / static_cast<double>(total)));
-      sgd.step(lr);
+      sgd.step(Sgd::cosine_lr(o.lr, result.steps, total));
       ++result.steps;
       loss_sum += loss.item<double>();
       char note[32];

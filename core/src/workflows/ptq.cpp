@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "mqb/host/evaluate.h"
 #include "mqb/host/prepare.h"
 #include "mqb/host/progress.h"
 #include "mqb/host/reference_models.h"
@@ -15,19 +16,6 @@ namespace fs = std::filesystem;
 namespace mqb {
 
 namespace {
-
-double top1(PreparedModel& model, const LabeledData& data, int64_t batch, bool quiet, const std::string& label) {
-  at::NoGradGuard no_grad;
-  int64_t correct = 0;
-  Progress progress(label, data.size(), "image", quiet);
-  for (int64_t i = 0; i < data.size(); i += batch) {
-    const int64_t n = std::min(batch, data.size() - i);
-    correct += model.forward(data.inputs.narrow(0, i, n)).argmax(1).eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
-    progress.advance(n);
-  }
-  progress.finish();
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(data.size());
-}
 
 std::string describe(const QConfigSide& s) {
   return s.observer + "/" + s.fake_quantize + " " + s.qscheme.describe();
@@ -74,7 +62,7 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
 
   // Evaluation with frozen qparams (MQBench's enable_quantization).
   model.set_mode(QuantMode::Quantize);
-  r.quant_top1 = top1(model, eval, o.eval_batch_size, o.quiet, "evaluate " + resolved.backend);
+  r.quant_top1 = prepared_top1(model, eval, o.eval_batch_size, o.quiet, "evaluate " + resolved.backend);
   r.site_errors = model.error_report({{calib.inputs.narrow(0, 0, std::min(o.batch_size, calib.size()))}});
 
   std::error_code ec;
