@@ -223,7 +223,7 @@ TEST(ConfigResolve, NNIEHonoursOnlyObserverNames) {
 TEST(ConfigResolve, EveryShippedExampleConfigResolves) {
   namespace fs = std::filesystem;
   int n = 0;
-  for (const auto& f : fs::directory_iterator(fs::path(MQB_SOURCE_DIR) / "configs")) {
+  for (const auto& f : fs::recursive_directory_iterator(fs::path(MQB_SOURCE_DIR) / "configs")) {
     if (f.path().extension() != ".toml") continue;
     SCOPED_TRACE(f.path().string());
     const Config c = load_config(f.path());
@@ -231,5 +231,5 @@ TEST(ConfigResolve, EveryShippedExampleConfigResolves) {
     EXPECT_NO_THROW(validate_plugin_params(r, registry()));
     ++n;
   }
-  EXPECT_GE(n, 15);  // one per backend plus the seed example
+  EXPECT_GE(n, 24);  // one per backend, the seed example, and the comparison sets
 }
