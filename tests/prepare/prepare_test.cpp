@@ -158,25 +158,39 @@ TEST(Prepare, PerSiteModeAndErrorReport) {
 TEST(Prepare, FrozenWeightCacheFollowsWeightAndQparamChanges) {
   PreparedModel pm = prep("small_cnn_traced", academic_fixed_toml());
   calibrate(pm, {4, 3, 32, 32});
-  const at::Tensor x = random_input({2, 3, 32, 32}, 5);
-  at::NoGradGuard no_grad;
-  const at::Tensor a = pm.forward(x);
-  EXPECT_TRUE(at::equal(a, pm.forward(x)));  // cached weights give the same result
-  // In-place weight update (an optimizer step): the cache must not serve the old value.
+  // Handles taken before running, so that later changes go around the PreparedModel
+  // (as an optimizer step or a user's load_state would).
   at::Tensor w;
   for (const auto& p : pm.parameters())
     if (p.first == "model.conv2.weight") w = p.second;
   ASSERT_TRUE(w.defined());
+  FakeQuantize& wq = pm.quantizer("conv2.weight");
+  const at::Tensor x = random_input({2, 3, 32, 32}, 5);
+  at::NoGradGuard no_grad;
+  const at::Tensor a = pm.forward(x);
+  const int64_t hits = pm.weight_cache_hits();
+  EXPECT_TRUE(at::equal(a, pm.forward(x)));     // cached weights give the same result
+  EXPECT_EQ(pm.weight_cache_hits() - hits, 3);  // conv1, conv2, fc: computed once, then reused
+  // In-place weight update: the cache must not serve the old value.
   w.mul_(-1.0);
+  int64_t before = pm.weight_cache_hits();
   const at::Tensor b = pm.forward(x);
   EXPECT_FALSE(at::equal(a, b));
+  EXPECT_EQ(pm.weight_cache_hits() - before, 2);  // conv2's weight was recomputed
   w.mul_(-1.0);
   EXPECT_TRUE(at::equal(a, pm.forward(x)));
-  // New qparams for the weight site: different output again.
-  auto st = pm.quantizer("conv2.weight").state();
+  // New qparams for the weight site, loaded behind the model's back: recomputed.
+  auto st = wq.state();
   st["scale"] = st["scale"].mul(2.0);
-  pm.quantizer("conv2.weight").load_state(st);
+  wq.load_state(st);
+  before = pm.weight_cache_hits();
   EXPECT_FALSE(at::equal(a, pm.forward(x)));
+  EXPECT_EQ(pm.weight_cache_hits() - before, 2);
+  // Gradients needed (grad mode on, weights require grad): no cache, the graph is built.
+  at::AutoGradMode grad(true);
+  before = pm.weight_cache_hits();
+  pm.forward(x);
+  EXPECT_EQ(pm.weight_cache_hits(), before);
 }
 
 TEST(Prepare, SaveLoadRoundTripIsBitExact) {

@@ -276,6 +276,12 @@ QParams PreparedModel::qparams(const std::string& site) const {
   return impl_->states[impl_->find(site)]->fq->qparams();
 }
 
+int64_t PreparedModel::weight_cache_hits() const {
+  int64_t n = 0;
+  for (const auto& s : impl_->states) n += s->cache_hits;
+  return n;
+}
+
 const std::vector<std::string>& PreparedModel::unsupported_ops() const { return impl_->unsupported; }
 
 std::vector<SiteError> PreparedModel::error_report(const std::vector<std::vector<at::Tensor>>& batches) {

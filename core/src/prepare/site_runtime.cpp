@@ -6,6 +6,7 @@
 #include "site_runtime.h"
 
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/equal.h>
 #include <ATen/ops/sum.h>
 #include <torch/library.h>
 
@@ -49,18 +50,20 @@ void push_tensor_key(std::vector<int64_t>& key, const at::Tensor& t) {
   key.push_back(static_cast<int64_t>(t._version()));
 }
 
-// Identity of everything a weight's fake-quantized value depends on.
+// Identity and version of the weight and, when asked, of the quantizer's learnable
+// tensors. qparams are compared by value (see same_qparams): quantizers may return copies.
 std::vector<int64_t> weight_key(FakeQuantize& fq, const at::Tensor& w, bool with_quantizer) {
   std::vector<int64_t> key;
   key.push_back(reinterpret_cast<int64_t>(w.data_ptr()));
   push_tensor_key(key, w);
-  if (with_quantizer) {
-    const QParams q = fq.qparams();
-    push_tensor_key(key, q.scale);
-    push_tensor_key(key, q.zero_point);
+  if (with_quantizer)
     for (const auto& p : fq.parameters()) push_tensor_key(key, p.second);
-  }
   return key;
+}
+
+bool same_tensor_value(const at::Tensor& a, const at::Tensor& b) {
+  if (!a.defined() || !b.defined()) return a.defined() == b.defined();
+  return a.scalar_type() == b.scalar_type() && a.sizes() == b.sizes() && at::equal(a, b);
 }
 
 at::Tensor quantize_kernel(const at::Tensor& x, int64_t site) {
@@ -108,10 +111,19 @@ at::Tensor run_site(SiteState& s, const at::Tensor& x) {
     }
     if (!needs_graph) {
       std::vector<int64_t> key = weight_key(fq, x, true);
-      if (s.cache_out.defined() && key == s.cache_key) return s.cache_out;
+      const QParams q = fq.qparams();
+      if (s.cache_out.defined() && key == s.cache_key && same_tensor_value(q.scale, s.cache_scale) &&
+          same_tensor_value(q.zero_point, s.cache_zero_point)) {
+        ++s.cache_hits;
+        return s.cache_out;
+      }
       at::NoGradGuard no_grad;
       s.cache_out = fq.forward(x).detach();
-      s.cache_key = weight_key(fq, x, true);  // forward may touch the quantizer's tensors
+      // forward may touch the quantizer's tensors: key them after it
+      s.cache_key = weight_key(fq, x, true);
+      const QParams after = fq.qparams();
+      s.cache_scale = after.scale.defined() ? after.scale.detach().clone() : at::Tensor();
+      s.cache_zero_point = after.zero_point.defined() ? after.zero_point.detach().clone() : at::Tensor();
       return s.cache_out;
     }
   }

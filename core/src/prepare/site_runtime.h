@@ -23,6 +23,8 @@ struct SiteState {
   // weight (data pointer, version) and the quantizer tensors are unchanged.
   at::Tensor cache_out;
   std::vector<int64_t> cache_key;
+  at::Tensor cache_scale, cache_zero_point;  // qparams by value: quantizers may return copies
+  int64_t cache_hits = 0;
   // Calibration: the weight version last observed (an unchanged weight is not re-observed).
   std::vector<int64_t> observed_key;
 
@@ -34,6 +36,8 @@ struct SiteState {
   void invalidate() {
     cache_out.reset();
     cache_key.clear();
+    cache_scale.reset();
+    cache_zero_point.reset();
     observed_key.clear();
   }
 };

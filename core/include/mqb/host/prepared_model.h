@@ -66,6 +66,8 @@ class MQB_API PreparedModel {
   std::vector<std::string> site_names() const;
   FakeQuantize& quantizer(const std::string& site);
   QParams qparams(const std::string& site) const;
+  // How many weight-site calls were served from the frozen-qparams cache (diagnostics).
+  int64_t weight_cache_hits() const;
   // Ops found in the graph that no rule knows, left in float (also printed once as a warning).
   const std::vector<std::string>& unsupported_ops() const;
 
