@@ -53,7 +53,14 @@ nlohmann::json to_json(const ResolvedConfig& r) {
             {"first_last_layer_8bit", sr.first_last_layer_8bit},
             {"fold_bn", sr.fold_bn},
             {"quantize_bias", sr.quantize_bias},
-            {"unsigned_after_relu", sr.unsigned_after_relu}}},
+            {"unsigned_after_relu", sr.unsigned_after_relu},
+            {"act_output_ops", sr.act_output_ops},
+            {"output_pass_through_ops", sr.output_pass_through_ops},
+            {"implicit_merges", sr.implicit_merges},
+            {"skip_consumers_with_scalar_inputs", sr.skip_consumers_with_scalar_inputs},
+            {"fuse_conv_bn_relu", sr.fuse_conv_bn_relu},
+            {"skip_producers_feeding_output", sr.skip_producers_feeding_output},
+            {"reuse_quantizer_ops", sr.reuse_quantizer_ops}}},
           {"provenance", r.provenance}};
 }
 

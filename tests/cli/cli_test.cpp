@@ -116,6 +116,9 @@ TEST(Cli, ConfigShowJsonCarriesTheFullQConfig) {
   EXPECT_EQ(j.at("weight").at("qscheme").at("per_channel"), true);
   EXPECT_EQ(j.at("activation").at("observer"), "EMAMSEObserver");
   EXPECT_EQ(j.at("site_rules").at("first_last_layer_8bit"), true);
+  // Every site rule the prepare pass applies is shown (here: Academic's).
+  EXPECT_EQ(j.at("site_rules").at("skip_consumers_with_scalar_inputs"), true);
+  EXPECT_TRUE(j.at("site_rules").at("act_output_ops").is_array());
 }
 
 TEST(Cli, ConfigErrorsExitOneWithTheLocation) {
