@@ -23,6 +23,32 @@ QConfigSide make_side(const std::string& observer, const std::string& fake_quant
   return side;
 }
 
+std::vector<std::string> conv_like_ops() { return {"conv", "conv_transpose", "linear"}; }
+
+SiteRules model_quantizer_rules() {
+  SiteRules r;
+  r.graph_quantizer = "ModelQuantizer";
+  r.weight_ops = conv_like_ops();
+  r.act_input_ops = {"conv", "conv_transpose", "linear", "add",      "mul",
+                     "max_pool", "avg_pool",    "upsample", "batch_norm", "prelu"};
+  r.implicit_merges = {"add<-mul"};
+  return r;
+}
+
+SiteRules total_int_quantizer_rules() {
+  SiteRules r = model_quantizer_rules();
+  r.graph_quantizer = "TotalINTQuantizer";
+  // Inputs and outputs of every listed op; network outputs come from the output rule.
+  r.act_output_ops = r.act_input_ops;
+  r.output_pass_through_ops = {"relu", "relu6", "flatten"};
+  return r;
+}
+
+QConfig lsq_defaults(const QScheme& weight, const QScheme& activation, const std::string& activation_observer) {
+  return QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", weight),
+                 make_side(activation_observer, "LearnableFakeQuantize", activation)};
+}
+
 DeclaredBackend::DeclaredBackend(BackendSpec spec, const Params& params) : spec_(std::move(spec)) {
   params.reject_unknown(spec_.name);
 }

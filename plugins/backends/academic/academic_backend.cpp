@@ -11,7 +11,7 @@ BackendSpec spec() {
   BackendSpec s;
   s.name = "Academic";
   s.rules.graph_quantizer = "AcademicQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.weight_ops = conv_like_ops();
   s.rules.act_input_ops = {"conv", "linear"};
   s.rules.first_last_layer_8bit = true;
   s.rules.fold_bn = false;
@@ -22,11 +22,6 @@ BackendSpec spec() {
   return s;
 }
 
-class AcademicBackend final : public DeclaredBackend {
- public:
-  explicit AcademicBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(Academic, "Research setting: user-chosen schemes, 8-bit first and last layers", AcademicBackend)
+MQB_DECLARED_BACKEND_PLUGIN(Academic, "Research setting: user-chosen schemes, 8-bit first and last layers", spec)

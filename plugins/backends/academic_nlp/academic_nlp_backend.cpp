@@ -11,18 +11,13 @@ BackendSpec spec() {
   BackendSpec s;
   s.name = "Academic_NLP";
   s.rules.graph_quantizer = "AcademicNLPQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.weight_ops = conv_like_ops();
   s.rules.act_input_ops = {"linear", "matmul"};
   s.rules.implicit_merges = {"add<-mul"};
   s.policy.requires_full_user_qconfig = true;
   return s;
 }
 
-class AcademicNLPBackend final : public DeclaredBackend {
- public:
-  explicit AcademicNLPBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(Academic_NLP, "Research setting for transformers: user-chosen schemes, matmul and linear sites", AcademicNLPBackend)
+MQB_DECLARED_BACKEND_PLUGIN(Academic_NLP, "Research setting for transformers: user-chosen schemes, matmul and linear sites", spec)

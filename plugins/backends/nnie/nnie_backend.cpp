@@ -14,18 +14,10 @@ BackendSpec spec() {
   s.defaults = QConfig{make_side("MinMaxObserver", "NNIEFakeQuantize", make_qscheme(8, true, false)),
                        make_side("EMAMinMaxObserver", "NNIEFakeQuantize", make_qscheme(8, true, false))};
   s.policy.only_observers_overridable = true;
-  s.rules.graph_quantizer = "ModelQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
-  s.rules.implicit_merges = {"add<-mul"};
+  s.rules = model_quantizer_rules();
   return s;
 }
 
-class NNIEBackend final : public DeclaredBackend {
- public:
-  explicit NNIEBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(NNIE, "HiSilicon NNIE: logarithmic 8-bit codes; only the observers can be changed", NNIEBackend)
+MQB_DECLARED_BACKEND_PLUGIN(NNIE, "HiSilicon NNIE: logarithmic 8-bit codes; only the observers can be changed", spec)

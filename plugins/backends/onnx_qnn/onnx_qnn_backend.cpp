@@ -10,8 +10,7 @@ using namespace mqb;
 BackendSpec spec() {
   BackendSpec s;
   s.name = "ONNX_QNN";
-  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false)),
-                       make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
+  s.defaults = lsq_defaults(make_qscheme(8, false, false), make_qscheme(8, false, false), "MinMaxObserver");
   s.rules.graph_quantizer = "ONNXQNNQuantizer";
   s.rules.weight_ops = {"conv"};  // Linear is not swapped: FC weights stay float
   s.rules.act_input_ops = {"conv", "add", "avg_pool"};
@@ -21,11 +20,6 @@ BackendSpec spec() {
   return s;
 }
 
-class ONNXQNNBackend final : public DeclaredBackend {
- public:
-  explicit ONNXQNNBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(ONNX_QNN, "ONNX QLinear operators: 8-bit asymmetric, no weight quantization on Linear", ONNXQNNBackend)
+MQB_DECLARED_BACKEND_PLUGIN(ONNX_QNN, "ONNX QLinear operators: 8-bit asymmetric, no weight quantization on Linear", spec)

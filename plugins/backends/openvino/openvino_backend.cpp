@@ -12,10 +12,9 @@ BackendSpec spec() {
   s.name = "OPENVINO";
   // OpenVINO's quantizer narrows weights to [-64, 63] (7 bit); activations after
   // ReLU-like producers become unsigned [0, 255] with a symmetric scheme.
-  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(7, true, true)),
-                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false))};
+  s.defaults = lsq_defaults(make_qscheme(7, true, true), make_qscheme(8, true, false));
   s.rules.graph_quantizer = "OPENVINOQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.weight_ops = conv_like_ops();
   s.rules.act_input_ops = {"conv", "linear", "add", "max_pool", "avg_pool", "upsample", "flatten", "mean", "sum"};
   s.rules.unsigned_after_relu = true;
   s.rules.skip_producers_feeding_output = true;
@@ -23,11 +22,6 @@ BackendSpec spec() {
   return s;
 }
 
-class OPENVINOBackend final : public DeclaredBackend {
- public:
-  explicit OPENVINOBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(OPENVINO, "Intel OpenVINO: 7-bit symmetric per-channel weights, unsigned activations after ReLU", OPENVINOBackend)
+MQB_DECLARED_BACKEND_PLUGIN(OPENVINO, "Intel OpenVINO: 7-bit symmetric per-channel weights, unsigned activations after ReLU", spec)

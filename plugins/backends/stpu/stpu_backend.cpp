@@ -12,21 +12,10 @@ BackendSpec spec() {
   s.name = "STPU";
   s.defaults = QConfig{make_side("MinMaxObserver", "FixedFakeQuantize", make_qscheme(8, true, false, true)),
                        make_side("EMAMinMaxObserver", "FixedFakeQuantize", make_qscheme(8, true, false, true))};
-  s.rules.graph_quantizer = "TotalINTQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  // inputs and outputs of every listed op; network outputs of listed ops come from the output rule
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
-  s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
-  s.rules.output_pass_through_ops = {"relu", "relu6", "flatten"};
-  s.rules.implicit_merges = {"add<-mul"};
+  s.rules = total_int_quantizer_rules();
   return s;
 }
 
-class STPUBackend final : public DeclaredBackend {
- public:
-  explicit STPUBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(STPU, "STPU: 8-bit symmetric [-127,127] per-tensor, fixed quantizers, all layer inputs and outputs", STPUBackend)
+MQB_DECLARED_BACKEND_PLUGIN(STPU, "STPU: 8-bit symmetric [-127,127] per-tensor, fixed quantizers, all layer inputs and outputs", spec)

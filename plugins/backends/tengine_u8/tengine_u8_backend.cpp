@@ -10,22 +10,16 @@ using namespace mqb;
 BackendSpec spec() {
   BackendSpec s;
   s.name = "Tengine_u8";
-  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false)),
-                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, false, false))};
+  s.defaults = lsq_defaults(make_qscheme(8, false, false), make_qscheme(8, false, false));
   s.rules.graph_quantizer = "TengineQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.weight_ops = conv_like_ops();
   s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu", "concat", "hardswish", "sigmoid"};
-  s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu", "concat", "hardswish", "sigmoid"};
+  s.rules.act_output_ops = s.rules.act_input_ops;
   s.rules.output_pass_through_ops = {"flatten"};
   s.rules.quantize_network_output = true;
   return s;
 }
 
-class Tengineu8Backend final : public DeclaredBackend {
- public:
-  explicit Tengineu8Backend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(Tengine_u8, "OPEN AI LAB Tengine uint8: asymmetric per-tensor, network outputs quantized", Tengineu8Backend)
+MQB_DECLARED_BACKEND_PLUGIN(Tengine_u8, "OPEN AI LAB Tengine uint8: asymmetric per-tensor, network outputs quantized", spec)

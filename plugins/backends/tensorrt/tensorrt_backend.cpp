@@ -10,20 +10,11 @@ using namespace mqb;
 BackendSpec spec() {
   BackendSpec s;
   s.name = "Tensorrt";
-  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, true, true)),
-                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false, true))};
-  s.rules.graph_quantizer = "ModelQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
-  s.rules.act_input_ops = {"conv", "conv_transpose", "linear", "add", "mul", "max_pool", "avg_pool", "upsample", "batch_norm", "prelu"};
-  s.rules.implicit_merges = {"add<-mul"};
+  s.defaults = lsq_defaults(make_qscheme(8, true, true, true), make_qscheme(8, true, false, true));
+  s.rules = model_quantizer_rules();
   return s;
 }
 
-class TensorrtBackend final : public DeclaredBackend {
- public:
-  explicit TensorrtBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(Tensorrt, "NVIDIA TensorRT: 8-bit symmetric [-127,127], per-channel weights", TensorrtBackend)
+MQB_DECLARED_BACKEND_PLUGIN(Tensorrt, "NVIDIA TensorRT: 8-bit symmetric [-127,127], per-channel weights", spec)

@@ -10,10 +10,9 @@ using namespace mqb;
 BackendSpec spec() {
   BackendSpec s;
   s.name = "Tensorrt_NLP";
-  s.defaults = QConfig{make_side("MinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, true, true)),
-                       make_side("EMAMinMaxObserver", "LearnableFakeQuantize", make_qscheme(8, true, false, true))};
+  s.defaults = lsq_defaults(make_qscheme(8, true, true, true), make_qscheme(8, true, false, true));
   s.rules.graph_quantizer = "TensorrtNLPQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.weight_ops = conv_like_ops();
   s.rules.act_input_ops = {"linear", "matmul", "add"};
   s.rules.skip_consumers_with_scalar_inputs = true;
   // scale-shift, the attention-mask add after the scaled scores, embedding sums
@@ -21,11 +20,6 @@ BackendSpec spec() {
   return s;
 }
 
-class TensorrtNLPBackend final : public DeclaredBackend {
- public:
-  explicit TensorrtNLPBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(Tensorrt_NLP, "NVIDIA TensorRT for transformers: TensorRT schemes, matmul and linear sites", TensorrtNLPBackend)
+MQB_DECLARED_BACKEND_PLUGIN(Tensorrt_NLP, "NVIDIA TensorRT for transformers: TensorRT schemes, matmul and linear sites", spec)

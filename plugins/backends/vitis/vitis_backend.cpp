@@ -14,7 +14,7 @@ BackendSpec spec() {
   s.defaults = QConfig{make_side("MinMaxFloorObserver", "TqtFakeQuantize", make_qscheme(8, true, false, false, true)),
                        make_side("PoTModeObserver", "TqtFakeQuantize", make_qscheme(8, true, false, false, true))};
   s.rules.graph_quantizer = "VitisQuantizer";
-  s.rules.weight_ops = {"conv", "conv_transpose", "linear"};
+  s.rules.weight_ops = conv_like_ops();
   // "quantize outputs": MaxPool outputs are not quantized, nor the network input (spec §8)
   s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "avg_pool", "batch_norm", "relu", "prelu", "upsample", "add", "mul", "concat"};
   s.rules.quantize_network_input = false;
@@ -22,11 +22,6 @@ BackendSpec spec() {
   return s;
 }
 
-class VitisBackend final : public DeclaredBackend {
- public:
-  explicit VitisBackend(const Params& params) : DeclaredBackend(spec(), params) {}
-};
-
 }  // namespace
 
-MQB_BACKEND_PLUGIN(Vitis, "Xilinx Vitis AI: 8-bit symmetric power-of-two scales, quantized biases", VitisBackend)
+MQB_DECLARED_BACKEND_PLUGIN(Vitis, "Xilinx Vitis AI: 8-bit symmetric power-of-two scales, quantized biases", spec)
