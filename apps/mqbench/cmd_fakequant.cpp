@@ -18,6 +18,7 @@
 #include "mqb/host/config.h"
 #include "mqb/host/registry.h"
 #include "mqb/host/tensor_io.h"
+#include "tensor_lab.h"
 
 namespace mqb::cli {
 
@@ -31,31 +32,6 @@ const char* kFakeQuantUsage =
     "       mqbench fakequant --config FILE --side weight|activation [--quantizer NAME] [--observer NAME] ...";
 
 std::string usage_tail() { return std::string("\nusage: ") + kFakeQuantUsage; }
-
-// key=value with the value typed as TOML would: true/false, integer, real, else text.
-void set_typed(Params& params, const std::string& flag, const std::string& item) {
-  const auto eq = item.find('=');
-  if (eq == std::string::npos || eq == 0) throw UsageError(flag + " " + item + ": expected key=value" + usage_tail());
-  const std::string key = item.substr(0, eq), text = item.substr(eq + 1);
-  const SourceLocation where{flag, 0, 0};
-  size_t used = 0;
-  if (text == "true" || text == "false") return params.set(key, text == "true", where);
-  try {
-    const long long i = std::stoll(text, &used);
-    if (used == text.size()) return params.set(key, static_cast<int64_t>(i), where);
-    const double d = std::stod(text, &used);
-    if (used == text.size()) return params.set(key, d, where);
-  } catch (const std::exception&) {
-  }
-  params.set(key, text, where);
-}
-
-QuantType quant_type_from(const std::string& t) {
-  if (t == "input") return QuantType::Input;
-  if (t == "param") return QuantType::Param;
-  if (t == "tensor") return QuantType::Tensor;
-  throw UsageError("--quant-type " + t + ": accepted: input, param, tensor" + usage_tail());
-}
 
 // Shape, dtype and (for small tensors) the values, for summary.json.
 nlohmann::json describe(const at::Tensor& t) {
@@ -76,74 +52,37 @@ nlohmann::json describe(const at::Tensor& t) {
 
 int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out) {
   po::options_description opts("options");
-  std::string quantizer, observer, config_file, side, quant_type, input, grad, out_dir;
-  int bit = 8, ch_axis = 0;
-  std::vector<std::string> calib, params, observer_params, plugin_dirs;
+  std::string quantizer, observer, input, grad, out_dir;
+  std::vector<std::string> calib, params, observer_params;
+  LabSideOptions lab;
   opts.add_options()("quantizer", po::value(&quantizer), "quantizer plugin name, e.g. LearnableFakeQuantize")(
       "observer", po::value(&observer), "observer plugin name (default MinMaxObserver, or the config's)")(
-      "bit", po::value(&bit), "bit width 2..16 (default 8)")("symmetric", "symmetric scheme (default)")(
-      "asymmetric", "asymmetric (affine) scheme")("per-channel", "one scale per channel")(
-      "ch-axis", po::value(&ch_axis), "channel axis for --per-channel (default 0)")(
-      "pot", "power-of-two scales")("symmetric-range", "restricted symmetric range [-2^(b-1)+1, 2^(b-1)-1]")(
-      "quant-type", po::value(&quant_type), "input, param or tensor (Vitis quantizers/observers)")(
       "param", po::value(&params)->composing(), "quantizer parameter key=value (repeatable)")(
       "observer-param", po::value(&observer_params)->composing(), "observer hyper-parameter key=value (repeatable)")(
-      "config", po::value(&config_file), "take quantizer, observer, qscheme and parameters from a TOML config")(
-      "side", po::value(&side), "with --config: weight or activation")(
       "calib", po::value(&calib)->multitoken()->composing(), "calibration tensor files, in order")(
       "input", po::value(&input), "the tensor to fake-quantize (.npy or torch.save)")(
       "grad", po::value(&grad), "upstream gradient for the backward pass (same shape as --input)")(
-      "out", po::value(&out_dir), "output directory")(
-      "plugin-dir", po::value(&plugin_dirs)->composing(), "search this directory for plugins first");
+      "out", po::value(&out_dir), "output directory");
+  lab.add_to(opts);
   po::variables_map vm;
   if (!parse_options(args, opts, po::positional_options_description(), vm, kFakeQuantUsage, out)) return kOk;
   if (input.empty()) throw UsageError("--input x.npy is required" + usage_tail());
   if (out_dir.empty()) throw UsageError("--out DIR is required" + usage_tail());
-  if (vm.count("symmetric") && vm.count("asymmetric"))
-    throw UsageError("--symmetric and --asymmetric contradict each other" + usage_tail());
 
-  std::vector<std::filesystem::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
-  QScheme scheme;
-  Params fq_params("fakeq_params"), obs_params("observer_args");
-  std::string quantizer_name = quantizer, observer_name = observer;
-  if (!config_file.empty()) {
-    for (const char* flag : {"bit", "symmetric", "asymmetric", "per-channel", "ch-axis", "pot", "symmetric-range"})
-      if (vm.count(flag))
-        throw UsageError(std::string("--") + flag + " cannot be combined with --config (the config sets the qscheme)" +
-                         usage_tail());
-    if (side != "weight" && side != "activation")
-      throw UsageError("--config needs --side weight or --side activation" + usage_tail());
-    const Config cfg = load_config(config_file);
-    dirs.insert(dirs.end(), cfg.plugin_dirs.begin(), cfg.plugin_dirs.end());
-    Registry resolver(SearchPath::standard(dirs));
-    const ResolvedConfig resolved = resolve_config(cfg, resolver);
-    const QConfigSide& qs = side == "weight" ? resolved.qconfig.weight : resolved.qconfig.activation;
-    scheme = qs.qscheme;
-    fq_params = qs.fakeq_params;
-    obs_params = qs.observer_args;
-    if (quantizer_name.empty()) quantizer_name = qs.fake_quantize;
-    if (observer_name.empty()) observer_name = qs.observer;
-  } else {
-    if (!side.empty()) throw UsageError("--side needs --config" + usage_tail());
-    if (quantizer_name.empty()) throw UsageError("--quantizer NAME is required (or --config with --side)" + usage_tail());
-    if (vm.count("ch-axis") && !vm.count("per-channel")) throw UsageError("--ch-axis needs --per-channel" + usage_tail());
-    scheme.bit = bit;
-    scheme.symmetric = !vm.count("asymmetric");
-    scheme.per_channel = vm.count("per-channel") > 0;
-    scheme.ch_axis = scheme.per_channel ? ch_axis : -1;
-    scheme.pot_scale = vm.count("pot") > 0;
-    scheme.symmetric_range = vm.count("symmetric-range") > 0;
-    scheme.validate();
-  }
+  const QConfigSide side = lab.resolve(vm, usage_tail());
+  const std::string quantizer_name = quantizer.empty() ? side.fake_quantize : quantizer;
+  if (quantizer_name.empty()) throw UsageError("--quantizer NAME is required (or --config with --side)" + usage_tail());
+  std::string observer_name = observer.empty() ? side.observer : observer;
   if (observer_name.empty()) observer_name = "MinMaxObserver";
-  for (const auto& p : params) set_typed(fq_params, "--param", p);
-  for (const auto& p : observer_params) set_typed(obs_params, "--observer-param", p);
+  Params fq_params = side.fakeq_params, obs_params = side.observer_args;
+  add_key_values(fq_params, params, "--param", usage_tail());
+  add_key_values(obs_params, observer_params, "--observer-param", usage_tail());
 
-  Registry registry(SearchPath::standard(dirs));
+  Registry registry(SearchPath::standard(lab.plugin_dirs()));
   std::shared_ptr<FakeQuantize> fq =
-      registry.create_quantizer(quantizer_name, scheme, fq_params, observer_name, obs_params);
+      registry.create_quantizer(quantizer_name, side.qscheme, fq_params, observer_name, obs_params);
   fq->set_training(true);
-  if (!quant_type.empty()) fq->set_quant_type(quant_type_from(quant_type));
+  if (lab.has_quant_type()) fq->set_quant_type(lab.quant_type(usage_tail()));
 
   // Calibration: observer on, fake quant off.
   nlohmann::json batches = nlohmann::json::array();
@@ -185,7 +124,7 @@ int cmd_fakequant(const std::vector<std::string>& args, std::ostream& out) {
   summary["qscheme"] = to_json(fq->qscheme());
   summary["params"] = to_json(fq_params);
   summary["observer_params"] = to_json(obs_params);
-  if (!quant_type.empty()) summary["quant_type"] = quant_type;
+  if (lab.has_quant_type()) summary["quant_type"] = to_string(lab.quant_type(usage_tail()));
   summary["calibration"] = batches;
   summary["input"] = {{"file", input}, {"shape", x.sizes().vec()}};
   summary["output_shape"] = y.sizes().vec();

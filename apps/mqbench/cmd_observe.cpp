@@ -4,13 +4,13 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <regex>
 
 #include "cli_common.h"
 #include "json_out.h"
 #include "mqb/host/config.h"
 #include "mqb/host/registry.h"
 #include "mqb/host/tensor_io.h"
+#include "tensor_lab.h"
 
 namespace mqb::cli {
 
@@ -21,21 +21,6 @@ const char* kObserveUsage =
     "                [--pot] [--symmetric-range] [--quant-type input|param|tensor] [--param key=value ...]\n"
     "                --input a.npy [b.npy ...] [--out FILE]\n"
     "       mqbench observe --config FILE --side weight|activation [--observer NAME] --input ... [--out FILE]";
-
-// "key=value" -> typed parameter: true/false, integer, real, otherwise text.
-void add_param(Params& params, const std::string& item) {
-  const auto eq = item.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw UsageError("--param " + item + ": expected key=value\nusage: " + std::string(kObserveUsage));
-  const std::string key = item.substr(0, eq), text = item.substr(eq + 1);
-  const SourceLocation where{"--param", 0, 0};
-  static const std::regex integer(R"([+-]?[0-9]+)");
-  static const std::regex real(R"([+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?inf|nan)");
-  if (text == "true" || text == "false") params.set(key, text == "true", where);
-  else if (std::regex_match(text, integer)) params.set(key, static_cast<int64_t>(std::stoll(text)), where);
-  else if (std::regex_match(text, real)) params.set(key, std::stod(text), where);
-  else params.set(key, text, where);
-}
 
 nlohmann::json number(double v) {
   if (std::isnan(v)) return "nan";
@@ -68,32 +53,18 @@ nlohmann::json tensor_json(const at::Tensor& t) {
   return j;
 }
 
-QuantType parse_quant_type(const std::string& t) {
-  if (t == "input") return QuantType::Input;
-  if (t == "param") return QuantType::Param;
-  if (t == "tensor") return QuantType::Tensor;
-  throw UsageError("--quant-type " + t + ": accepted: input, param, tensor\nusage: " + std::string(kObserveUsage));
-}
-
 }  // namespace
 
 int cmd_observe(const std::vector<std::string>& args, std::ostream& out) {
   po::options_description opts("options");
-  std::string observer, config_file, side, quant_type, out_file;
-  int bit = 8, ch_axis = 0;
-  std::vector<std::string> inputs, params, plugin_dirs;
+  std::string observer, out_file;
+  std::vector<std::string> inputs, params;
+  LabSideOptions lab;
   opts.add_options()("observer", po::value(&observer), "observer plugin name, e.g. MSEObserver")(
-      "bit", po::value(&bit), "bit width 2..16 (default 8)")("symmetric", "symmetric scheme (default)")(
-      "asymmetric", "asymmetric (affine) scheme")("per-channel", "one range per channel")(
-      "ch-axis", po::value(&ch_axis), "channel axis for --per-channel (default 0)")(
-      "pot", "power-of-two scales")("symmetric-range", "restricted symmetric range [-2^(b-1)+1, 2^(b-1)-1]")(
-      "quant-type", po::value(&quant_type), "input, param or tensor (Vitis observers)")(
       "param", po::value(&params)->composing(), "observer hyper-parameter key=value (repeatable)")(
-      "config", po::value(&config_file), "take observer, qscheme and hyper-parameters from a TOML config")(
-      "side", po::value(&side), "with --config: weight or activation")(
       "input", po::value(&inputs)->multitoken()->composing(), "tensor files (.npy or torch.save), in order")(
-      "out", po::value(&out_file), "also write the JSON to this file (atomically)")(
-      "plugin-dir", po::value(&plugin_dirs)->composing(), "search this directory for plugins first");
+      "out", po::value(&out_file), "also write the JSON to this file (atomically)");
+  lab.add_to(opts);
   po::positional_options_description pos;
   pos.add("input", -1);
   po::variables_map vm;
@@ -101,45 +72,15 @@ int cmd_observe(const std::vector<std::string>& args, std::ostream& out) {
 
   const std::string usage_tail = std::string("\nusage: ") + kObserveUsage;
   if (inputs.empty()) throw UsageError("no --input tensor files given" + usage_tail);
-  if (vm.count("symmetric") && vm.count("asymmetric"))
-    throw UsageError("--symmetric and --asymmetric contradict each other" + usage_tail);
+  const QConfigSide side = lab.resolve(vm, usage_tail);
+  const std::string observer_name = observer.empty() ? side.observer : observer;
+  if (observer_name.empty()) throw UsageError("--observer NAME is required (or --config with --side)" + usage_tail);
+  Params observer_params = side.observer_args;
+  add_key_values(observer_params, params, "--param", usage_tail);
 
-  std::vector<std::filesystem::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
-  QScheme scheme;
-  Params observer_params("observe");
-  std::string observer_name = observer;
-  if (!config_file.empty()) {
-    for (const char* flag : {"bit", "symmetric", "asymmetric", "per-channel", "ch-axis", "pot", "symmetric-range"})
-      if (vm.count(flag))
-        throw UsageError(std::string("--") + flag + " cannot be combined with --config (the config sets the qscheme)" +
-                         usage_tail);
-    if (side != "weight" && side != "activation")
-      throw UsageError("--config needs --side weight or --side activation" + usage_tail);
-    const Config cfg = load_config(config_file);
-    dirs.insert(dirs.end(), cfg.plugin_dirs.begin(), cfg.plugin_dirs.end());
-    Registry resolver(SearchPath::standard(dirs));
-    const ResolvedConfig resolved = resolve_config(cfg, resolver);
-    const QConfigSide& qs = side == "weight" ? resolved.qconfig.weight : resolved.qconfig.activation;
-    scheme = qs.qscheme;
-    observer_params = qs.observer_args;
-    if (observer_name.empty()) observer_name = qs.observer;
-  } else {
-    if (!side.empty()) throw UsageError("--side needs --config" + usage_tail);
-    if (observer_name.empty()) throw UsageError("--observer NAME is required (or --config with --side)" + usage_tail);
-    scheme.bit = bit;
-    scheme.symmetric = !vm.count("asymmetric");
-    scheme.per_channel = vm.count("per-channel") > 0;
-    if (vm.count("ch-axis") && !scheme.per_channel) throw UsageError("--ch-axis needs --per-channel" + usage_tail);
-    scheme.ch_axis = scheme.per_channel ? ch_axis : -1;
-    scheme.pot_scale = vm.count("pot") > 0;
-    scheme.symmetric_range = vm.count("symmetric-range") > 0;
-    scheme.validate();
-  }
-  for (const auto& p : params) add_param(observer_params, p);
-
-  Registry registry(SearchPath::standard(dirs));
-  std::shared_ptr<Observer> obs = registry.create_observer(observer_name, ObserverArgs{scheme, observer_params});
-  if (!quant_type.empty()) obs->set_quant_type(parse_quant_type(quant_type));
+  Registry registry(SearchPath::standard(lab.plugin_dirs()));
+  std::shared_ptr<Observer> obs = registry.create_observer(observer_name, ObserverArgs{side.qscheme, observer_params});
+  if (lab.has_quant_type()) obs->set_quant_type(lab.quant_type(usage_tail));
 
   nlohmann::json batches = nlohmann::json::array();
   for (const auto& file : inputs) {
