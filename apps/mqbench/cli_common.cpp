@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <ostream>
 
+#include "mqb/host/reference_models.h"
 #include "mqb/plugin.h"
 
 namespace mqb::cli {
@@ -40,6 +41,14 @@ bool parse_options(const std::vector<std::string>& args, const po::options_descr
     throw UsageError(std::string(e.what()) + "\nusage: " + usage);
   }
   return true;
+}
+
+std::string model_or_reference(const std::string& model) {
+  if (!model.empty()) return model;
+  const std::string reference = reference_model_path().string();
+  if (!std::filesystem::exists(reference))
+    throw DataError("no --model given and the reference model " + reference + " does not exist yet; run `mqbench train`");
+  return reference;
 }
 
 namespace {

@@ -36,6 +36,10 @@ bool parse_options(const std::vector<std::string>& args, const po::options_descr
                    const po::positional_options_description& positional, po::variables_map& vm,
                    const std::string& usage, std::ostream& out);
 
+// The --model argument, or the cached reference model when it is empty (DataError
+// telling to run `mqbench train` when that does not exist yet).
+std::string model_or_reference(const std::string& model);
+
 // Runs the whole program: returns the exit code (never throws).
 int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

@@ -30,14 +30,8 @@ int cmd_eval(const std::vector<std::string>& args, std::ostream& out) {
   const std::string usage = "mqbench eval (--model M.pt | --prepared P) [--data DIR]";
   if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
   if (model.empty() == prepared.empty()) throw UsageError("give exactly one of --model and --prepared\nusage: " + usage);
-  LabeledData data;
-  if (data_dir.empty()) {
-    data = load_fashion_mnist(Split::Test);
-    data.inputs = normalize_fashion_mnist(data.inputs);
-  } else {
-    data = load_tensor_folder(data_dir);
-    if (!data.labels.defined()) throw DataError(data_dir + ": evaluation needs labels.npy beside inputs.npy");
-  }
+  const LabeledData data = load_workflow_data(data_dir, /*with_train=*/false).eval;
+  if (!data.labels.defined()) throw DataError(data_dir + ": evaluation needs labels.npy beside inputs.npy");
   const bool quiet = vm.count("quiet") > 0;
   const double acc = model.empty() ? prepared_accuracy(prepared, data, quiet) : evaluate_torchscript(model, data, 1000, quiet);
   if (vm.count("json"))

@@ -30,20 +30,10 @@ int cmd_ptq(const std::vector<std::string>& args, std::ostream& out) {
   if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
   if (configs.empty()) throw UsageError("at least one --config is needed\nusage: " + usage);
   o.quiet = vm.count("quiet") > 0;
-  if (model.empty()) {
-    model = (cache_dir() / "models" / "small_cnn.pt").string();
-    if (!fs::exists(model))
-      throw DataError("no --model given and the reference model " + model + " does not exist yet; run `mqbench train`");
-  }
-  LabeledData calib, eval;
-  if (data_dir.empty()) {
-    calib = load_fashion_mnist(Split::Train);
-    calib.inputs = normalize_fashion_mnist(calib.inputs);
-    eval = load_fashion_mnist(Split::Test);
-    eval.inputs = normalize_fashion_mnist(eval.inputs);
-  } else {
-    calib = eval = load_tensor_folder(data_dir);
-  }
+  model = model_or_reference(model);
+  const WorkflowData data = load_workflow_data(data_dir);
+  const LabeledData& calib = data.train;
+  const LabeledData& eval = data.eval;
   Registry registry(SearchPath::standard());
   const double float_top1 = evaluate_torchscript(model, eval, o.eval_batch_size, o.quiet);
   std::vector<PtqResult> rows;

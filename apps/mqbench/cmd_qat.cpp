@@ -36,20 +36,10 @@ int cmd_qat(const std::vector<std::string>& args, std::ostream& out) {
   if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
   o.quiet = vm.count("quiet") > 0;
   o.resume = vm.count("resume") > 0;
-  if (model.empty()) {
-    model = (cache_dir() / "models" / "small_cnn.pt").string();
-    if (!fs::exists(model))
-      throw DataError("no --model given and the reference model " + model + " does not exist yet; run `mqbench train`");
-  }
-  LabeledData train, eval;
-  if (data_dir.empty()) {
-    train = load_fashion_mnist(Split::Train);
-    train.inputs = normalize_fashion_mnist(train.inputs);
-    eval = load_fashion_mnist(Split::Test);
-    eval.inputs = normalize_fashion_mnist(eval.inputs);
-  } else {
-    train = eval = load_tensor_folder(data_dir);
-  }
+  model = model_or_reference(model);
+  const WorkflowData data = load_workflow_data(data_dir);
+  const LabeledData& train = data.train;
+  const LabeledData& eval = data.eval;
   Registry registry(SearchPath::standard());
   const QatResult r = run_qat(model, config, train, eval, out_dir, registry, o);
   if (vm.count("json")) {

@@ -23,7 +23,7 @@ int cmd_train(const std::vector<std::string>& args, std::ostream& out) {
   if (!parse_options(args, opts, {}, vm, "mqbench train [--model NAME] [--epochs E] [--out FILE] [--force]", out))
     return kOk;
   o.quiet = vm.count("quiet") > 0;
-  const std::filesystem::path path = file.empty() ? cache_dir() / "models" / (o.model + ".pt") : std::filesystem::path(file);
+  const std::filesystem::path path = file.empty() ? reference_model_path(o.model) : std::filesystem::path(file);
   nlohmann::json j = {{"model", o.model}, {"file", path.string()}};
   if (std::filesystem::exists(path) && !vm.count("force")) {
     j["reused"] = true;

@@ -165,15 +165,31 @@ std::vector<std::string> reference_model_names() { return {"small_cnn", "resnet_
 
 at::Tensor normalize_fashion_mnist(const at::Tensor& images) { return images.sub(0.2860).div(0.3530); }
 
+fs::path reference_model_path(const std::string& name) { return cache_dir() / "models" / (name + ".pt"); }
+
+WorkflowData load_workflow_data(const fs::path& folder, bool with_train) {
+  WorkflowData d;
+  if (!folder.empty()) {
+    d.train = d.eval = load_tensor_folder(folder);
+    return d;
+  }
+  if (with_train) {
+    d.train = load_fashion_mnist(Split::Train);
+    d.train.inputs = normalize_fashion_mnist(d.train.inputs);
+  }
+  d.eval = load_fashion_mnist(Split::Test);
+  d.eval.inputs = normalize_fashion_mnist(d.eval.inputs);
+  return d;
+}
+
 TrainResult train_reference_model(const TrainOptions& o, const fs::path& out) {
   if (o.epochs < 1) throw ConfigError("--epochs must be at least 1 (got " + std::to_string(o.epochs) + ")");
   if (o.batch_size < 1) throw ConfigError("--batch-size must be at least 1");
   const auto start = std::chrono::steady_clock::now();
   Module m = build(o.model, o.seed);
-  LabeledData train = load_fashion_mnist(Split::Train);
-  LabeledData test = load_fashion_mnist(Split::Test);
-  train.inputs = normalize_fashion_mnist(train.inputs);
-  test.inputs = normalize_fashion_mnist(test.inputs);
+  const WorkflowData data = load_workflow_data();
+  const LabeledData& train = data.train;
+  const LabeledData& test = data.eval;
   const int64_t n = o.train_limit > 0 ? std::min<int64_t>(o.train_limit, train.size()) : train.size();
 
   std::vector<at::Tensor> params;

@@ -40,6 +40,19 @@ MQB_API TrainResult train_reference_model(const TrainOptions& options, const std
 // Fashion-MNIST normalisation the reference models expect: (pixel/255 - 0.2860) / 0.3530.
 MQB_API at::Tensor normalize_fashion_mnist(const at::Tensor& images);
 
+// Where `mqbench train` caches a reference model by default: <cache>/models/<name>.pt.
+MQB_API std::filesystem::path reference_model_path(const std::string& name = "small_cnn");
+
+// The data a workflow runs on: Fashion-MNIST normalised for the reference models (train
+// split to train/calibrate, test split to evaluate) or, given a folder, that folder's
+// labelled tensors for both.
+struct WorkflowData {
+  LabeledData train;
+  LabeledData eval;
+};
+// `with_train = false` skips the training split (evaluation only).
+MQB_API WorkflowData load_workflow_data(const std::filesystem::path& folder = {}, bool with_train = true);
+
 // Top-1 accuracy (percent) of a plain TorchScript model (float or deployed) on labelled data.
 MQB_API double evaluate_torchscript(const std::filesystem::path& model, const LabeledData& data,
                                     int64_t batch_size = 1000, bool quiet = true);
