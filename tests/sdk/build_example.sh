@@ -4,6 +4,16 @@
 set -euo pipefail
 build_dir=$1 source_dir=$2
 work=$(mktemp -d)
+# The code the README shows is the code built here.
+python3 - "$source_dir" <<'PY'
+import re, sys
+root = sys.argv[1]
+readme = open(f"{root}/README.md").read()
+shown = re.search(r"```cpp\n// half_range_observer.cpp\n(.*?)```", readme, re.S).group(1)
+built = open(f"{root}/sdk/examples/half_range_observer/half_range_observer.cpp").read()
+if shown not in built:
+    sys.exit("README.md's half_range_observer.cpp differs from sdk/examples/half_range_observer/")
+PY
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 cmake -S "$source_dir/sdk/examples/half_range_observer" -B "$work/example" -G Ninja \
