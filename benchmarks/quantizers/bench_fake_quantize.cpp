@@ -7,6 +7,8 @@
 //   allocation, which pays the same first-touch page faults as any op's output).
 #include <benchmark/benchmark.h>
 
+#include "mqb/host/allocator_tuning.h"
+
 #include <ATen/ops/_fake_quantize_learnable_per_tensor_affine.h>
 #include <ATen/ops/_fake_quantize_learnable_per_tensor_affine_backward.h>
 #include <ATen/ops/empty_like.h>
@@ -148,4 +150,12 @@ BENCHMARK(BM_LearnableForwardBackwardPerTensor) MQB_SIZES;
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// The same allocator settings as the mqbench program, for ours and ATen's kernels alike.
+int main(int argc, char** argv) {
+  mqb::keep_freed_memory_for_large_tensors();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
