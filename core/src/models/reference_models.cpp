@@ -3,7 +3,6 @@
 // folding and every TorchScript consumer see what torch.jit.script would produce.
 #include "mqb/host/reference_models.h"
 
-#include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/randperm.h>
 #include <torch/csrc/autograd/generated/variable_factories.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -15,6 +14,7 @@
 #include <sstream>
 
 #include "../workflows/sgd.h"
+#include "mqb/host/evaluate.h"
 #include "mqb/host/progress.h"
 
 namespace fs = std::filesystem;
@@ -145,18 +145,9 @@ Module build(const std::string& name, uint64_t seed) {
 }
 
 double accuracy(Module& m, const LabeledData& data, int64_t batch_size, bool quiet) {
-  at::NoGradGuard no_grad;
   m.eval();
-  int64_t correct = 0;
-  Progress progress("evaluate", data.size(), "image", quiet);
-  for (int64_t i = 0; i < data.size(); i += batch_size) {
-    const int64_t n = std::min(batch_size, data.size() - i);
-    at::Tensor logits = m.forward({data.inputs.narrow(0, i, n)}).toTensor();
-    correct += logits.argmax(1).eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
-    progress.advance(n);
-  }
-  progress.finish();
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(data.size());
+  return top1_accuracy(data, batch_size, quiet, "evaluate",
+                       [&](const at::Tensor& x) { return m.forward({x}).toTensor(); });
 }
 
 }  // namespace
@@ -207,21 +198,8 @@ TrainResult train_reference_model(const TrainOptions& o, const fs::path& out) {
     at::Tensor order = at::randperm(n, gen, at::kLong);
     Progress progress("train " + o.model + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
                       steps_per_epoch, "batch", o.quiet);
-    double loss_sum = 0;
-    for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      at::Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, n - s * o.batch_size));
-      at::Tensor logits = m.forward({train.inputs.index_select(0, idx)}).toTensor();
-      at::Tensor loss = at::cross_entropy_loss(logits, train.labels.index_select(0, idx));
-      sgd.zero_grad();
-      loss.backward();
-      sgd.step(Sgd::cosine_lr(o.lr, result.steps, total));
-      ++result.steps;
-      loss_sum += loss.item<double>();
-      char note[32];
-      std::snprintf(note, sizeof note, "loss %.3f", loss_sum / static_cast<double>(s + 1));
-      progress.advance(1, note);
-    }
-    progress.finish();
+    train_epoch(train, order, o.batch_size, sgd, o.lr, result.steps, total, progress,
+                [&](const at::Tensor& x) { return m.forward({x}).toTensor(); });
   }
   for (auto& p : params) p.set_requires_grad(false);
   result.test_accuracy = accuracy(m, test, 1000, o.quiet);

@@ -1,7 +1,6 @@
 // Quantization-aware training (see mqb/host/qat.h).
 #include "mqb/host/qat.h"
 
-#include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/randperm.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
@@ -120,24 +119,12 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
     at::Tensor order = at::randperm(n, gen, at::kLong);
     Progress progress("qat epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs), steps_per_epoch,
                       "batch", o.quiet);
-    double loss_sum = 0;
-    for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      at::Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, n - s * o.batch_size));
-      at::Tensor logits = model->forward(train.inputs.index_select(0, idx));
-      at::Tensor loss = at::cross_entropy_loss(logits, train.labels.index_select(0, idx));
-      sgd.zero_grad();
-      loss.backward();
-      sgd.step(Sgd::cosine_lr(o.lr, steps++, total));
-      loss_sum += loss.item<double>();
-      char note[32];
-      std::snprintf(note, sizeof note, "loss %.3f", loss_sum / static_cast<double>(s + 1));
-      progress.advance(1, note);
-    }
-    progress.finish();
+    const double loss = train_epoch(train, order, o.batch_size, sgd, o.lr, steps, total, progress,
+                                    [&](const at::Tensor& x) { return model->forward(x); });
     model->set_training(false);
     QatEpoch e;
     e.epoch = epoch + 1;
-    e.train_loss = loss_sum / static_cast<double>(steps_per_epoch);
+    e.train_loss = loss;
     e.top1 = prepared_top1(*model, eval, 1000, o.quiet, "evaluate epoch " + std::to_string(epoch + 1));
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.epochs.push_back(e);

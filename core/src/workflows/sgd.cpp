@@ -1,6 +1,7 @@
 // SGD with momentum (see sgd.h).
 #include "sgd.h"
 
+#include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/zeros_like.h>
 
 #include <cmath>
@@ -39,6 +40,26 @@ void Sgd::set_velocity(const std::vector<at::Tensor>& v) {
     if (v[i].sizes() != velocity_[i].sizes()) throw DataError("optimizer state does not match the model's parameters");
     velocity_[i] = v[i].clone();
   }
+}
+
+double train_epoch(const LabeledData& data, const at::Tensor& order, int64_t batch_size, Sgd& sgd, double peak_lr,
+                   int64_t& step, int64_t total_steps, Progress& progress, const BatchForward& forward) {
+  const int64_t n = order.size(0);
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  double loss_sum = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    const at::Tensor idx = order.narrow(0, b * batch_size, std::min(batch_size, n - b * batch_size));
+    const at::Tensor loss = at::cross_entropy_loss(forward(data.inputs.index_select(0, idx)), data.labels.index_select(0, idx));
+    sgd.zero_grad();
+    loss.backward();
+    sgd.step(Sgd::cosine_lr(peak_lr, step++, total_steps));
+    loss_sum += loss.item<double>();
+    char note[32];
+    std::snprintf(note, sizeof note, "loss %.3f", loss_sum / static_cast<double>(b + 1));
+    progress.advance(1, note);
+  }
+  progress.finish();
+  return loss_sum / static_cast<double>(batches);
 }
 
 }  // namespace mqb

@@ -5,6 +5,9 @@
 
 #include <vector>
 
+#include "mqb/host/evaluate.h"
+#include "mqb/host/progress.h"
+
 namespace mqb {
 
 class Sgd {
@@ -23,5 +26,11 @@ class Sgd {
   std::vector<bool> decay_;
   double momentum_, weight_decay_;
 };
+
+// One epoch of cross-entropy training: batches of `batch_size` indices taken from `order`
+// (into `data`), each followed by an SGD step at the cosine rate for `step` (incremented)
+// of `total_steps`. Reports the running loss on `progress`; returns the epoch's mean loss.
+double train_epoch(const LabeledData& data, const at::Tensor& order, int64_t batch_size, Sgd& sgd, double peak_lr,
+                   int64_t& step, int64_t total_steps, Progress& progress, const BatchForward& forward);
 
 }  // namespace mqb
