@@ -16,3 +16,11 @@ function(mqb_add_plugin kind name)
   install(TARGETS ${target} LIBRARY DESTINATION ${MQB_INSTALL_PLUGIN_DIR})
   set_property(GLOBAL APPEND PROPERTY MQB_PLUGIN_TARGETS ${target})
 endfunction()
+
+# Programs that load plugins at run time (tests, benchmarks) are rebuilt with them.
+function(mqb_depends_on_all_plugins target)
+  get_property(plugins GLOBAL PROPERTY MQB_PLUGIN_TARGETS)
+  if(plugins)
+    add_dependencies(${target} ${plugins})
+  endif()
+endfunction()
