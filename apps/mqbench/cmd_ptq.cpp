@@ -45,7 +45,8 @@ int cmd_ptq(const std::vector<std::string>& args, std::ostream& out) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& r : rows)
       j.push_back({{"config", r.config_file}, {"backend", r.backend}, {"float_top1", r.float_top1},
-                   {"quant_top1", r.quant_top1}, {"sites", r.sites}, {"out", r.out_dir.string()}});
+                   {"quant_top1", r.quant_top1}, {"sites", r.sites}, {"out", r.out_dir.string()},
+                   {"reconstruction", r.reconstruction ? nlohmann::json(r.reconstruction->method) : nlohmann::json(nullptr)}});
     out << j.dump(2) << "\n";
     return kOk;
   }
@@ -55,7 +56,8 @@ int cmd_ptq(const std::vector<std::string>& args, std::ostream& out) {
   for (const auto& r : rows)
     out << std::left << std::setw(24) << fs::path(r.config_file).stem().string() << std::setw(14) << r.backend
         << std::right << std::setw(8) << r.quant_top1 << std::setw(9) << std::showpos << (r.quant_top1 - r.float_top1)
-        << std::noshowpos << std::setw(7) << r.sites << "  " << r.weight_desc << " / " << r.activation_desc << "\n";
+        << std::noshowpos << std::setw(7) << r.sites << "  " << r.weight_desc << " / " << r.activation_desc
+        << (r.reconstruction ? " + " + r.reconstruction->method : std::string()) << "\n";
   out << "artefacts (prepared.mqb, deployed.pt, report.json) in " << out_dir << "/<config>/\n";
   return kOk;
 }

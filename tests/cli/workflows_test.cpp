@@ -81,6 +81,49 @@ TEST(PtqCommand, ReportArtefactsAndDeployedModelAgreeWithTheSimulation) {
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(eval_out).at("top1").get<double>(), quant_top1);
 }
 
+// [advanced_ptq] in a config makes `mqbench ptq` reconstruct (BRECQ here, few iterations):
+// the report lists every unit with its error, the table names the method, and the
+// deployed TorchScript (hard-rounded weights) scores what the simulation scored.
+TEST(PtqCommand, AdvancedPtqConfigRunsReconstructionAndDeploysItsWeights) {
+  const fs::path model = work_dir() / "cnn_aptq.pt";
+  ASSERT_EQ(run({"train", "--model", "small_cnn", "--limit", "2048", "--out", model.string(), "--quiet"}), 0);
+  std::ifstream src(std::string(MQB_SOURCE_DIR) + "/configs/advanced/w4a4_brecq.toml");
+  std::stringstream text;
+  text << src.rdbuf();
+  std::string toml = text.str();
+  const size_t at = toml.find("max_count = 2000");
+  ASSERT_NE(at, std::string::npos);
+  toml.replace(at, 16, "max_count = 20");
+  const fs::path cfg = work_dir() / "brecq.toml";
+  mqb::write_text_file(cfg, toml);
+  const fs::path out = work_dir() / "aptq";
+  std::string table;
+  ASSERT_EQ(run({"ptq", "--config", cfg.string(), "--model", model.string(), "--data", data_folder().string(),
+                 "--calib-batches", "2", "--out", out.string(), "--quiet"},
+                &table),
+            0);
+  EXPECT_NE(table.find("+ BRECQ"), std::string::npos) << table;
+  std::ifstream in(out / "brecq" / "report.json");
+  ASSERT_TRUE(in.good());
+  const auto report = nlohmann::json::parse(in);
+  const auto& rec = report.at("reconstruction");
+  EXPECT_EQ(rec.at("method"), "BRECQ");
+  EXPECT_EQ(rec.at("max_count"), 20);
+  ASSERT_EQ(rec.at("units").size(), 2u);  // conv1+conv2+fc1 stacked, then fc2
+  EXPECT_EQ(rec.at("units")[0].at("unit"), "conv1+conv2+fc1");
+  EXPECT_EQ(rec.at("units")[1].at("unit"), "fc2");
+  for (const auto& u : rec.at("units")) {
+    EXPECT_GT(u.at("error_before").get<double>(), 0.0);
+    EXPECT_EQ(u.at("iterations"), 20);
+  }
+  std::string eval_out;
+  ASSERT_EQ(run({"eval", "--model", (out / "brecq" / "deployed.pt").string(), "--data", data_folder().string(),
+                 "--json", "--quiet"},
+                &eval_out),
+            0);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(eval_out).at("top1").get<double>(), report.at("quant_top1").get<double>());
+}
+
 TEST(PtqCommand, TrainReusesTheCachedModel) {
   const fs::path model = work_dir() / "reuse.pt";
   std::ofstream(model) << "placeholder";  // an existing file is reused, not retrained

@@ -118,7 +118,7 @@ TEST(ConfigParse, QSchemeFieldsDefaultLikeMQBenchQuantizeScheme) {
 TEST(ConfigErrors, EachNamesFileLineColumnKeyAndWhatIsAccepted) {
   auto err = [](const std::string& toml) { return error_of([&] { parse_config(toml, "c.toml"); }); };
   EXPECT_EQ(err("backend = \"Tensorrt\"\nbakend = 1\n"),
-            "c.toml:2:1: unknown key 'bakend'; accepted here: backend, plugin_dirs, extra_qconfig, extra_quantizer");
+            "c.toml:2:1: unknown key 'bakend'; accepted here: backend, plugin_dirs, extra_qconfig, extra_quantizer, advanced_ptq");
   EXPECT_TRUE(contains(err("backend = \"Tensorrt\"\n[extra_qconfig]\nw_obsrver = \"MinMaxObserver\"\n"),
                        "c.toml:3:1: unknown key 'extra_qconfig.w_obsrver'; accepted here: w_observer"));
   EXPECT_EQ(err("backend = \"Tensorrt\"\n[extra_qconfig.w_qscheme]\nbit = \"8\"\n"),
@@ -138,6 +138,59 @@ TEST(ConfigErrors, EachNamesFileLineColumnKeyAndWhatIsAccepted) {
   EXPECT_TRUE(contains(err("backend = \"Tensorrt\"\n[extra_qconfig\n"), "malformed TOML"));
   EXPECT_TRUE(contains(err("[extra_qconfig]\n"), "missing key 'backend'"));
   EXPECT_TRUE(contains(error_of([] { load_config("/nonexistent/dir/c.toml"); }), "cannot read the config file"));
+}
+
+TEST(ConfigParse, AdvancedPtqKeysAreReadWithMQBenchDefaults) {
+  const Config none = parse_config("backend = \"Academic\"\n", "t.toml");
+  EXPECT_FALSE(none.advanced_ptq.has_value());
+  const Config d = parse_config("backend = \"Academic\"\n[advanced_ptq]\n", "t.toml");
+  ASSERT_TRUE(d.advanced_ptq.has_value());
+  EXPECT_TRUE(d.advanced_ptq->enabled);
+  EXPECT_EQ(d.advanced_ptq->pattern, "block");
+  EXPECT_DOUBLE_EQ(d.advanced_ptq->warm_up, 0.2);
+  EXPECT_DOUBLE_EQ(d.advanced_ptq->weight, 0.01);
+  EXPECT_DOUBLE_EQ(d.advanced_ptq->b_start, 20);
+  EXPECT_DOUBLE_EQ(d.advanced_ptq->b_end, 2);
+  EXPECT_DOUBLE_EQ(d.advanced_ptq->prob, 1.0);
+  EXPECT_FALSE(d.advanced_ptq->scale_lr.has_value());
+  const Config c = parse_config(
+      "backend = \"Academic\"\n[advanced_ptq]\nenabled = false\npattern = \"layer\"\nmax_count = 77\nlr = 0.002\n"
+      "scale_lr = 4e-5\nwarm_up = 0.1\nweight = 0.5\nb_range = [10, 3.5]\nprob = 0.5\nkeep_gpu = false\n"
+      "round_mode = \"learned_hard_sigmoid\"\nseed = 9\n",
+      "t.toml");
+  const AdvancedPtqConfig& a = *c.advanced_ptq;
+  EXPECT_FALSE(a.enabled);
+  EXPECT_EQ(a.pattern, "layer");
+  EXPECT_EQ(a.max_count, 77);
+  EXPECT_DOUBLE_EQ(a.lr, 0.002);
+  EXPECT_DOUBLE_EQ(*a.scale_lr, 4e-5);
+  EXPECT_DOUBLE_EQ(a.warm_up, 0.1);
+  EXPECT_DOUBLE_EQ(a.weight, 0.5);
+  EXPECT_DOUBLE_EQ(a.b_start, 10);
+  EXPECT_DOUBLE_EQ(a.b_end, 3.5);
+  EXPECT_DOUBLE_EQ(a.prob, 0.5);
+  EXPECT_FALSE(a.keep_gpu);
+  EXPECT_EQ(a.seed, 9);
+}
+
+TEST(ConfigErrors, AdvancedPtqKeysNameFileLineColumnAndWhatIsAccepted) {
+  auto err = [](const std::string& body) {
+    return error_of([&] { parse_config("backend = \"Academic\"\n[advanced_ptq]\n" + body, "c.toml"); });
+  };
+  EXPECT_TRUE(contains(err("max_cnt = 10\n"), "c.toml:3:1: unknown key 'advanced_ptq.max_cnt'; accepted here: enabled, "
+                                               "pattern, max_count"));
+  EXPECT_EQ(err("pattern = \"net\"\n"),
+            "c.toml:3:11: advanced_ptq.pattern: out of range; accepted: \"layer\" (AdaRound) or \"block\" (BRECQ, QDrop)");
+  EXPECT_EQ(err("max_count = 0\n"), "c.toml:3:13: advanced_ptq.max_count: out of range; accepted: an integer >= 1");
+  EXPECT_EQ(err("max_count = 1.5\n"), "c.toml:3:13: advanced_ptq.max_count: expected an integer, found a float");
+  EXPECT_TRUE(contains(err("prob = 0\n"), "c.toml:3:8: advanced_ptq.prob: out of range; accepted: a number in (0, 1]"));
+  EXPECT_TRUE(contains(err("b_range = [2, 20]\n"), "c.toml:3:11: advanced_ptq.b_range: out of range; accepted: start >= end > 0"));
+  EXPECT_TRUE(contains(err("b_range = 20\n"), "advanced_ptq.b_range: expected two numbers [start, end]"));
+  EXPECT_TRUE(contains(err("warm_up = 1.0\n"), "advanced_ptq.warm_up: out of range; accepted: a number in [0, 1)"));
+  EXPECT_TRUE(contains(err("round_mode = \"nearest\"\n"), "advanced_ptq.round_mode: out of range"));
+  EXPECT_TRUE(contains(err("lr = \"fast\"\n"), "c.toml:3:6: advanced_ptq.lr: expected a number, found a string"));
+  EXPECT_TRUE(contains(error_of([] { parse_config("backend = \"Academic\"\nadvanced_ptq = 1\n", "c.toml"); }),
+                       "c.toml:2:16: advanced_ptq: expected a table, found an integer"));
 }
 
 TEST(ConfigResolve, AcademicTakesEverythingFromTheUser) {

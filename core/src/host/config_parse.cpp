@@ -38,6 +38,10 @@ class Parser {
     if (!n.is_integer()) fail(n, path, "expected an integer, found " + type_name(n));
     return *n.value<int64_t>();
   }
+  double real(const toml::node& n, const std::string& path) const {
+    if (!n.is_number()) fail(n, path, "expected a number, found " + type_name(n));
+    return n.is_integer() ? static_cast<double>(*n.value<int64_t>()) : *n.value<double>();
+  }
   const toml::table& table(const toml::node& n, const std::string& path) const {
     if (!n.is_table()) fail(n, path, "expected a table, found " + type_name(n));
     return *n.as_table();
@@ -141,6 +145,57 @@ class Parser {
     }
   }
 
+  // [advanced_ptq] (spec §5.8): every key checked here, so a typo fails before any work.
+  AdvancedPtqConfig advanced_ptq(const toml::node& n) const {
+    const std::string path = "advanced_ptq";
+    AdvancedPtqConfig a;
+    a.where = at(n.source());
+    auto check = [&](bool ok, const toml::node& v, const std::string& kp, const std::string& accepted) {
+      if (!ok) fail(v, kp, "out of range; accepted: " + accepted);
+    };
+    for (auto&& [k, v] : table(n, path)) {
+      const std::string key(k.str()), kp = path + "." + key;
+      if (key == "enabled") a.enabled = boolean(v, kp);
+      else if (key == "pattern") {
+        a.pattern = string(v, kp);
+        check(a.pattern == "layer" || a.pattern == "block", v, kp, "\"layer\" (AdaRound) or \"block\" (BRECQ, QDrop)");
+      } else if (key == "max_count") {
+        a.max_count = integer(v, kp);
+        check(a.max_count >= 1, v, kp, "an integer >= 1");
+      } else if (key == "lr") {
+        a.lr = real(v, kp);
+        check(a.lr > 0, v, kp, "a number > 0");
+      } else if (key == "scale_lr") {
+        a.scale_lr = real(v, kp);
+        check(*a.scale_lr > 0, v, kp, "a number > 0 (leave the key out to keep activation scales fixed)");
+      } else if (key == "warm_up") {
+        a.warm_up = real(v, kp);
+        check(a.warm_up >= 0 && a.warm_up < 1, v, kp, "a number in [0, 1)");
+      } else if (key == "weight") {
+        a.weight = real(v, kp);
+        check(a.weight >= 0, v, kp, "a number >= 0");
+      } else if (key == "b_range") {
+        const toml::array* arr = v.as_array();
+        if (!arr || arr->size() != 2) fail(v, kp, "expected two numbers [start, end], e.g. [20, 2]");
+        a.b_start = real(*arr->get(0), kp + "[0]");
+        a.b_end = real(*arr->get(1), kp + "[1]");
+        check(a.b_end > 0 && a.b_start >= a.b_end, v, kp, "start >= end > 0, e.g. [20, 2]");
+      } else if (key == "prob") {
+        a.prob = real(v, kp);
+        check(a.prob > 0 && a.prob <= 1, v, kp, "a number in (0, 1] (1: no drop, QDrop uses 0.5)");
+      } else if (key == "keep_gpu") a.keep_gpu = boolean(v, kp);
+      else if (key == "round_mode") {
+        a.round_mode = string(v, kp);
+        check(a.round_mode == "learned_hard_sigmoid", v, kp, "\"learned_hard_sigmoid\"");
+      } else if (key == "seed") {
+        a.seed = integer(v, kp);
+        check(a.seed >= 0, v, kp, "an integer >= 0");
+      } else
+        unknown(k, path, "enabled, pattern, max_count, lr, scale_lr, warm_up, weight, b_range, prob, keep_gpu, round_mode, seed");
+    }
+    return a;
+  }
+
   Config config(const toml::table& root) const {
     Config cfg;
     cfg.file = file_;
@@ -156,7 +211,8 @@ class Parser {
         for (const auto& d : strings(v, key)) cfg.plugin_dirs.push_back(fs::path(d).is_absolute() ? fs::path(d) : base / d);
       } else if (key == "extra_qconfig") qconfig(v, cfg);
       else if (key == "extra_quantizer") extra_quantizer(v, cfg.extra_quantizer);
-      else unknown(k, "", "backend, plugin_dirs, extra_qconfig, extra_quantizer");
+      else if (key == "advanced_ptq") cfg.advanced_ptq = advanced_ptq(v);
+      else unknown(k, "", "backend, plugin_dirs, extra_qconfig, extra_quantizer, advanced_ptq");
     }
     if (!has_backend)
       throw ConfigError(file_ + ": missing key 'backend' (e.g. backend = \"Tensorrt\"; `mqbench plugins "

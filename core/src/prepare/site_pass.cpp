@@ -678,6 +678,8 @@ std::string op_family(const Node* n) {
   return it == family_table().end() ? "" : it->second;
 }
 
+std::string module_path_of(const Node* n) { return scope_of(n).path; }
+
 SitePlan plan_sites(const std::shared_ptr<Graph>& graph, const ResolvedConfig& config) {
   return Planner(graph, config).run();
 }

@@ -29,4 +29,7 @@ SitePlan plan_sites(const std::shared_ptr<torch::jit::Graph>& graph, const Resol
 // The op family of a node ("conv", "add", ...; "" when the node is none of them).
 std::string op_family(const torch::jit::Node* node);
 
+// The module path of an inlined node from its call stack ("layer1.0.conv1"; "" at top level).
+std::string module_path_of(const torch::jit::Node* node);
+
 }  // namespace mqb::prep

@@ -21,6 +21,20 @@ std::string describe(const QConfigSide& s) {
   return s.observer + "/" + s.fake_quantize + " " + s.qscheme.describe();
 }
 
+nlohmann::json reconstruction_json(const std::optional<ReconstructionReport>& rep, const Config& cfg) {
+  if (!rep) return nullptr;
+  const AdvancedPtqConfig& a = *cfg.advanced_ptq;
+  nlohmann::json units = nlohmann::json::array();
+  for (const auto& u : rep->units)
+    units.push_back({{"unit", u.unit.name}, {"kind", u.unit.kind}, {"weights", u.unit.weight_sites},
+                     {"error_before", u.error_before}, {"error_after", u.error_after},
+                     {"final_loss", u.final_loss}, {"iterations", u.iterations}, {"seconds", u.seconds}});
+  return {{"method", rep->method}, {"pattern", a.pattern}, {"max_count", a.max_count}, {"lr", a.lr},
+          {"scale_lr", a.scale_lr ? nlohmann::json(*a.scale_lr) : nlohmann::json(nullptr)},
+          {"warm_up", a.warm_up}, {"weight", a.weight}, {"b_range", {a.b_start, a.b_end}}, {"prob", a.prob},
+          {"seed", a.seed}, {"seconds", rep->seconds}, {"units", units}};
+}
+
 }  // namespace
 
 PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const LabeledData& calib,
@@ -60,6 +74,16 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
   }
   r.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  // Reconstruction (AdaRound / BRECQ / QDrop) on the calibration batches, when asked.
+  if (cfg.advanced_ptq && cfg.advanced_ptq->enabled) {
+    std::vector<at::Tensor> batches;
+    for (int64_t b = 0; b < n_batches; ++b) {
+      const int64_t first = b * o.batch_size;
+      batches.push_back(calib.inputs.narrow(0, first, std::min(o.batch_size, calib.size() - first)));
+    }
+    r.reconstruction = reconstruct(model, *cfg.advanced_ptq, std::move(batches), o.quiet);
+  }
+
   // Evaluation with frozen qparams (MQBench's enable_quantization).
   model.set_mode(QuantMode::Quantize);
   r.quant_top1 = prepared_top1(model, eval, o.eval_batch_size, o.quiet, "evaluate " + resolved.backend);
@@ -89,6 +113,7 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
       {"batch_size", o.batch_size},         {"calibration_seconds", r.calibration_seconds},
       {"eval_images", eval.size()},         {"site_sqnr", sites},
       {"deployed", deploy_note},
+      {"reconstruction", reconstruction_json(r.reconstruction, cfg)},
       {"versions", {{"mqbench", MQB_SDK_VERSION}, {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)}}}};
   write_text_file(out_dir / "report.json", report.dump(2) + "\n");
   return r;

@@ -65,6 +65,10 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
   fs::create_directories(out, ec);
   if (ec) throw DataError(out.string() + ": cannot create the output folder: " + ec.message());
   const Config cfg = load_config(config_file);
+  if (cfg.advanced_ptq && cfg.advanced_ptq->enabled)
+    throw ConfigError(cfg.advanced_ptq->where.describe() +
+                      ": advanced_ptq: reconstruction is a PTQ step that `mqbench qat` does not run; "
+                      "use `mqbench ptq`, or set enabled = false");
   const ResolvedConfig resolved = resolve_config(cfg, registry);
   QatResult r;
   r.backend = resolved.backend;

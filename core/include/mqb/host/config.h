@@ -42,6 +42,24 @@ struct ExtraQuantizer {
   bool academic_mode = false;
 };
 
+// [advanced_ptq]: MQBench's ptq_reconstruction config (spec §5.8). The table being
+// present turns reconstruction on for `mqbench ptq` (enabled = false keeps it off).
+struct AdvancedPtqConfig {
+  bool enabled = true;
+  std::string pattern = "block";  // "layer" (AdaRound) or "block" (BRECQ / QDrop)
+  int64_t max_count = 2000;       // iterations per layer or block
+  double lr = 1e-3;               // Adam learning rate of the rounding variables
+  std::optional<double> scale_lr;  // set: activation scales are learned too (Adam, cosine)
+  double warm_up = 0.2;           // fraction of iterations without the rounding loss
+  double weight = 0.01;           // lambda of the rounding loss
+  double b_start = 20, b_end = 2;  // b_range: temperature beta, annealed linearly
+  double prob = 1.0;              // QDrop: keep-quantized probability (1 = no drop)
+  bool keep_gpu = true;           // accepted for MQBench configs; caches live in host memory
+  std::string round_mode = "learned_hard_sigmoid";
+  int64_t seed = 0;               // batch sampling, drop masks
+  SourceLocation where;
+};
+
 struct Config {
   std::string file;  // where it was read from, for messages
   std::string backend;
@@ -49,6 +67,7 @@ struct Config {
   std::vector<std::filesystem::path> plugin_dirs;  // relative entries resolved against the file
   QConfigOverride weight, activation;
   ExtraQuantizer extra_quantizer;
+  std::optional<AdvancedPtqConfig> advanced_ptq;
 };
 
 // Parses TOML text; `file` names it in messages. Throws ConfigError with

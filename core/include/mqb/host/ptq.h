@@ -3,9 +3,11 @@
 // artefacts (prepared state, deployed TorchScript, report.json).
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "mqb/host/advanced_ptq.h"
 #include "mqb/host/datasets.h"
 #include "mqb/host/prepared_model.h"
 
@@ -29,10 +31,14 @@ struct PtqResult {
   double calibration_seconds = 0;
   int64_t sites = 0;
   std::vector<SiteError> site_errors;  // on the first calibration batch
+  // Set when the config has an enabled [advanced_ptq] table: AdaRound / BRECQ / QDrop
+  // ran on the calibration batches after calibration.
+  std::optional<ReconstructionReport> reconstruction;
   std::filesystem::path out_dir;
 };
 
-// `calib` supplies calibration batches (its first calib_batches * batch_size inputs);
+// `calib` supplies calibration batches (its first calib_batches * batch_size inputs; the
+// same batches feed reconstruction when the config has [advanced_ptq]);
 // `eval` must carry labels. Writes prepared.mqb, deployed.pt and report.json into
 // `out_dir` (created). `float_top1` < 0 means: evaluate the float model here.
 MQB_API PtqResult run_ptq(const std::filesystem::path& model, const std::filesystem::path& config,
