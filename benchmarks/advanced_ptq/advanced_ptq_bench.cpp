@@ -11,11 +11,9 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
-#include <ctime>
 #include <filesystem>
-#include <functional>
 
+#include "../thread_cpu_time.h"
 #include "mqb/host/advanced_ptq.h"
 #include "mqb/host/prepare.h"
 #include "mqb/host/reference_models.h"
@@ -58,18 +56,8 @@ constexpr const char* kConfig =
     "w_qscheme = { bit = 4, symmetry = true, per_channel = true }\n"
     "a_qscheme = { bit = 4, symmetry = false }\n";
 
-double seconds(const std::function<void()>& f) {
-  timespec t0{}, t1{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-  f();
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-  return static_cast<double>(t1.tv_sec - t0.tv_sec) + 1e-9 * static_cast<double>(t1.tv_nsec - t0.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using mqb::bench::median;
+using mqb::bench::thread_cpu_seconds;
 
 void BM_Step(benchmark::State& state) {
   at::set_num_threads(1);
@@ -105,8 +93,8 @@ void BM_Step(benchmark::State& state) {
   }
   std::vector<double> ts, tp;
   for (auto _ : state) {
-    ts.push_back(seconds([&] { benchmark::DoNotOptimize(rec.step(it++)); }));
-    tp.push_back(seconds([&] { rec.plain_forward_backward(); }));
+    ts.push_back(thread_cpu_seconds([&] { benchmark::DoNotOptimize(rec.step(it++)); }));
+    tp.push_back(thread_cpu_seconds([&] { rec.plain_forward_backward(); }));
   }
   const double s = median(ts), p = median(tp);
   state.counters["step_ms"] = s * 1e3;

@@ -13,12 +13,10 @@
 #include <benchmark/benchmark.h>
 #include <torch/csrc/jit/serialization/import.h>
 
-#include <algorithm>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
-#include <functional>
 
+#include "../thread_cpu_time.h"
 #include "mqb/host/prepare.h"
 
 namespace {
@@ -53,15 +51,8 @@ mqb::PreparedModel make() {
   return mqb::prepare(resnet18(), cfg, registry(), opt);
 }
 
-// Thread CPU time: the forward runs on this thread (one intra-op thread), and CPU time
-// is not inflated when the other engineers' builds take the cores.
-double seconds(const std::function<void()>& f) {
-  timespec t0{}, t1{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-  f();
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-  return static_cast<double>(t1.tv_sec - t0.tv_sec) + 1e-9 * static_cast<double>(t1.tv_nsec - t0.tv_nsec);
-}
+using mqb::bench::median;
+using mqb::bench::thread_cpu_seconds;
 
 void BM_ForwardRatios(benchmark::State& state) {
   at::set_num_threads(1);
@@ -83,15 +74,11 @@ void BM_ForwardRatios(benchmark::State& state) {
   }
   std::vector<double> tf, tc, te;
   for (auto _ : state) {
-    tf.push_back(seconds([&] { benchmark::DoNotOptimize(fmodel.forward({x})); }));
-    tc.push_back(seconds([&] { benchmark::DoNotOptimize(calib.forward(x)); }));
-    te.push_back(seconds([&] { benchmark::DoNotOptimize(eval.forward(x)); }));
+    tf.push_back(thread_cpu_seconds([&] { benchmark::DoNotOptimize(fmodel.forward({x})); }));
+    tc.push_back(thread_cpu_seconds([&] { benchmark::DoNotOptimize(calib.forward(x)); }));
+    te.push_back(thread_cpu_seconds([&] { benchmark::DoNotOptimize(eval.forward(x)); }));
   }
   // Medians: robust against the other engineers' jobs on the same two cores.
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   const double f = median(tf), c = median(tc), e = median(te);
   state.counters["float_ms"] = f * 1e3;
   state.counters["calib_ms"] = c * 1e3;

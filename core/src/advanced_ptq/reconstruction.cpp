@@ -344,6 +344,7 @@ double Reconstruction::step(int64_t iteration) { return impl_->step(iteration); 
 void Reconstruction::plain_forward_backward() {
   auto& c = impl_->cur;
   for (auto* ada : c.ada) ada->set_adaround_enabled(false);
+  for (auto* d : c.drop) d->set_prob(1.0);
   for (auto& w : c.weights) w.set_requires_grad(true);
   const aptq::Segment& s = impl_->part.segments[c.segment];
   const Values out = aptq::run_segment(impl_->model, s, c.q_in[0]);
@@ -353,6 +354,7 @@ void Reconstruction::plain_forward_backward() {
     w.mutable_grad().reset();
   }
   for (auto* ada : c.ada) ada->set_adaround_enabled(true);
+  for (auto* d : c.drop) d->set_prob(impl_->cfg.prob);
 }
 
 ReconstructionReport reconstruct(PreparedModel& model, const AdvancedPtqConfig& config, std::vector<at::Tensor> calib_batches,

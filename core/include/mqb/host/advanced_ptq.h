@@ -69,8 +69,8 @@ class MQB_API Reconstruction {
   // One reconstruction iteration of the begun unit (sample a batch, forward, loss,
   // backward, Adam steps); returns the loss. `iteration` counts from 1.
   double step(int64_t iteration);
-  // One forward and backward of the same unit with plain fake quantization (gradient to
-  // the weights only): the baseline the benchmark compares step() with.
+  // One forward and backward of the same unit with plain fake quantization (nearest
+  // rounding, no drop; gradient to the weights only): the baseline of the benchmark.
   void plain_forward_backward();
 
   struct Impl;
