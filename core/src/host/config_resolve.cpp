@@ -99,6 +99,10 @@ ResolvedConfig resolve_config(const Config& cfg, Registry& registry) {
   return out;
 }
 
+std::string describe_side(const QConfigSide& s) {
+  return s.observer + "/" + s.fake_quantize + " " + s.qscheme.describe();
+}
+
 void validate_plugin_params(const ResolvedConfig& r, Registry& registry) {
   for (const QConfigSide* side : {&r.qconfig.weight, &r.qconfig.activation})
     registry.create_quantizer(side->fake_quantize, side->qscheme, side->fakeq_params, side->observer,

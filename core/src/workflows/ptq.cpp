@@ -17,10 +17,6 @@ namespace mqb {
 
 namespace {
 
-std::string describe(const QConfigSide& s) {
-  return s.observer + "/" + s.fake_quantize + " " + s.qscheme.describe();
-}
-
 nlohmann::json reconstruction_json(const std::optional<ReconstructionReport>& rep, const Config& cfg) {
   if (!rep) return nullptr;
   const AdvancedPtqConfig& a = *cfg.advanced_ptq;
@@ -48,8 +44,8 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
   const Config cfg = load_config(config_file);
   const ResolvedConfig resolved = resolve_config(cfg, registry);
   r.backend = resolved.backend;
-  r.weight_desc = describe(resolved.qconfig.weight);
-  r.activation_desc = describe(resolved.qconfig.activation);
+  r.weight_desc = describe_side(resolved.qconfig.weight);
+  r.activation_desc = describe_side(resolved.qconfig.activation);
   r.float_top1 = float_top1 >= 0 ? float_top1 : evaluate_torchscript(model_file, eval, o.eval_batch_size, o.quiet);
 
   PrepareOptions prep;

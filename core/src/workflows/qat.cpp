@@ -13,7 +13,7 @@
 #include "mqb/host/progress.h"
 #include "mqb/host/reference_models.h"
 #include "mqb/host/tensor_io.h"
-#include "sgd.h"
+#include "mqb/host/sgd.h"
 
 namespace fs = std::filesystem;
 
@@ -72,6 +72,8 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
   const ResolvedConfig resolved = resolve_config(cfg, registry);
   QatResult r;
   r.backend = resolved.backend;
+  r.weight_desc = describe_side(resolved.qconfig.weight);
+  r.activation_desc = describe_side(resolved.qconfig.activation);
   const fs::path checkpoint = out / "checkpoint.mqb", optimizer_file = out / "optimizer.pt";
   if (o.resume && !fs::exists(checkpoint)) throw DataError(checkpoint.string() + ": no checkpoint to resume from");
   r.float_top1 = evaluate_torchscript(model_file, eval, 1000, o.quiet);
@@ -89,6 +91,7 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
     model.emplace(prepare(model_file, resolved, registry, prep));
     model->set_training(false);
     model->set_mode(QuantMode::Calibrate);
+    const auto start = std::chrono::steady_clock::now();
     at::NoGradGuard no_grad;
     Progress progress("calibrate", o.calib_batches, "batch", o.quiet);
     for (int64_t b = 0; b < o.calib_batches && b * o.batch_size < train.size(); ++b) {
@@ -96,6 +99,7 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
       progress.advance();
     }
     progress.finish();
+    r.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   model->set_mode(QuantMode::Quantize);
   model->set_training(false);
@@ -137,6 +141,7 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
   }
 
   model->set_training(false);
+  r.site_errors = model->error_report({{train.inputs.narrow(0, 0, std::min(o.batch_size, train.size()))}});
   model->save(out / "prepared.mqb");
   std::string deploy_note = "deployed.pt";
   try {

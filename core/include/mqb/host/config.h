@@ -89,6 +89,9 @@ struct ResolvedConfig {
 // are loaded (not created) so unknown names fail here with "did you mean".
 MQB_API ResolvedConfig resolve_config(const Config& config, Registry& registry);
 
+// One line for tables and reports: "MinMaxObserver/FixedFakeQuantize 8-bit symmetric ...".
+MQB_API std::string describe_side(const QConfigSide& side);
+
 // Creates the weight and activation quantizers once, so each plugin validates its
 // own parameters (unknown keys, bad values) before any work starts.
 MQB_API void validate_plugin_params(const ResolvedConfig& resolved, Registry& registry);

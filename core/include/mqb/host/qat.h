@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mqb/host/datasets.h"
+#include "mqb/host/prepared_model.h"
 
 namespace mqb {
 
@@ -36,9 +37,12 @@ struct QatEpoch {
 
 struct QatResult {
   std::string backend;
+  std::string weight_desc, activation_desc;  // as in PtqResult
   double float_top1 = 0;
   double calibrated_top1 = 0;  // before any training (PTQ with the QAT scheme)
+  double calibration_seconds = 0;  // 0 when resumed (calibrated by the first run)
   std::vector<QatEpoch> epochs;
+  std::vector<SiteError> site_errors;  // after training, on the first calibration batch
   double final_top1() const { return epochs.empty() ? calibrated_top1 : epochs.back().top1; }
 };
 
