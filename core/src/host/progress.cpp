@@ -7,9 +7,10 @@
 
 namespace mqb {
 
-Progress::Progress(std::string label, int64_t total, std::string unit, bool quiet)
+Progress::Progress(std::string label, int64_t total, std::string unit, bool quiet, bool line_per_step)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total), quiet_(quiet),
-      tty_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+      tty_(isatty(STDERR_FILENO) != 0 && !line_per_step), line_per_step_(line_per_step),
+      start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() {
   if (!finished_ && done_ > 0 && tty_ && !quiet_) std::fputc('\n', stderr);
@@ -19,7 +20,7 @@ void Progress::advance(int64_t n, const std::string& note) {
   done_ += n;
   const int64_t decile = total_ > 0 ? done_ * 10 / total_ : 0;
   // The last step is left to finish(), which prints the closing line.
-  if (done_ < total_ && (tty_ || decile != last_decile_)) print(false, note);
+  if (done_ < total_ && (tty_ || line_per_step_ || decile != last_decile_)) print(false, note);
   last_decile_ = decile;
 }
 

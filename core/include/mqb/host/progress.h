@@ -12,7 +12,9 @@ namespace mqb {
 class MQB_API Progress {
  public:
   // `quiet` prints nothing; `unit` names what is counted ("batch", "image").
-  Progress(std::string label, int64_t total, std::string unit, bool quiet);
+  // `line_per_step`: every advance prints a line of its own, never redrawn (for outer
+  // progress over steps that print progress lines themselves, e.g. the bench rows).
+  Progress(std::string label, int64_t total, std::string unit, bool quiet, bool line_per_step = false);
   ~Progress();
   void advance(int64_t n = 1, const std::string& note = "");
   void finish(const std::string& note = "");
@@ -21,7 +23,7 @@ class MQB_API Progress {
   void print(bool final_line, const std::string& note);
   std::string label_, unit_;
   int64_t total_, done_ = 0, last_decile_ = -1;
-  bool quiet_, tty_, finished_ = false;
+  bool quiet_, tty_, line_per_step_, finished_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 
