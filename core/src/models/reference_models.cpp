@@ -13,7 +13,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "../workflows/sgd.h"
+#include "mqb/host/sgd.h"
 #include "mqb/host/evaluate.h"
 #include "mqb/host/progress.h"
 

@@ -1,5 +1,5 @@
 // SGD with momentum (see sgd.h).
-#include "sgd.h"
+#include "mqb/host/sgd.h"
 
 #include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/zeros_like.h>

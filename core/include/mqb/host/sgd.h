@@ -1,5 +1,6 @@
 // SGD with momentum and L2 weight decay (torch.optim.SGD's update rule), with state
-// that can be saved and restored for exact resumption. Shared by `mqbench train` and QAT.
+// that can be saved and restored for exact resumption. Shared by `mqbench train`, QAT and
+// the workflow benchmarks (float vs QAT steps on the same loop).
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -10,7 +11,7 @@
 
 namespace mqb {
 
-class Sgd {
+class MQB_API Sgd {
  public:
   // `decay[i]` says whether parameter i receives weight decay (quantizer scales do not).
   Sgd(std::vector<at::Tensor> params, std::vector<bool> decay, double momentum, double weight_decay);
@@ -30,7 +31,7 @@ class Sgd {
 // One epoch of cross-entropy training: batches of `batch_size` indices taken from `order`
 // (into `data`), each followed by an SGD step at the cosine rate for `step` (incremented)
 // of `total_steps`. Reports the running loss on `progress`; returns the epoch's mean loss.
-double train_epoch(const LabeledData& data, const at::Tensor& order, int64_t batch_size, Sgd& sgd, double peak_lr,
+MQB_API double train_epoch(const LabeledData& data, const at::Tensor& order, int64_t batch_size, Sgd& sgd, double peak_lr,
                    int64_t& step, int64_t total_steps, Progress& progress, const BatchForward& forward);
 
 }  // namespace mqb
