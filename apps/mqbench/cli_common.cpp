@@ -21,6 +21,8 @@ const std::vector<Command>& commands() {
       {"ptq", "post-training quantization under one or more configs, with a comparison table", cmd_ptq},
       {"qat", "quantization-aware training with learnable quantizers, checkpoints and --resume", cmd_qat},
       {"eval", "top-1 accuracy of a float, deployed or prepared model on Fashion-MNIST or a data folder", cmd_eval},
+      {"bench", "a matrix of backends x observers x quantizers x bits x PTQ/QAT, with Markdown/CSV/JSON/HTML reports",
+       cmd_bench},
   };
   return table;
 }
