@@ -60,7 +60,13 @@ const char* const kScript = R"JS(
     return el("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img" }, host);
   }
   function fmt(v, d) { return typeof v === "number" ? v.toFixed(d) : String(v); }
-  var LABEL = 330, BAR = 480, ROW = 20, TOP = 24;
+  var LABEL = 160, BAR = 480, ROW = 20, TOP = 24;
+  // Room for the longest label (about 6.3 px per character at 11 px).
+  function fitLabels(rows) {
+    var n = 0;
+    rows.forEach(function (r) { n = Math.max(n, r.label.length); });
+    LABEL = Math.max(160, Math.min(560, Math.ceil(n * 6.3) + 14));
+  }
 
   // Horizontal bars, one per row, on an axis zoomed around the FP32 accuracy.
   function accuracy(host, rows, fp32) {
@@ -140,6 +146,7 @@ const char* const kScript = R"JS(
   try {
     var data = JSON.parse(document.getElementById("bench-data").textContent);
     var ok = data.rows.filter(function (r) { return r.status === "ok"; });
+    fitLabels(ok);
     accuracy(document.getElementById("chart-accuracy"), ok, data.float_top1);
     sqnr(document.getElementById("chart-sqnr"), ok);
     calibration(document.getElementById("chart-calibration"), ok);

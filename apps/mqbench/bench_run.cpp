@@ -75,16 +75,21 @@ nlohmann::json versions_of(const ResolvedConfig& r, Registry& registry) {
           {"plugins", plugins}};
 }
 
+// Invalid combinations are found before any work: the config resolves and each plugin
+// accepts its parameters.
+ResolvedConfig resolve_and_validate(const Config& config, Registry& registry) {
+  ResolvedConfig resolved = resolve_config(config, registry);
+  validate_plugin_params(resolved, registry);
+  return resolved;
+}
+
 void run_row(BenchRow& row, const BenchMatrix& m, const BenchRun& run, const LabeledData& train,
              const LabeledData& eval, const fs::path& dir, Registry& registry, bool quiet) {
   const fs::path config = dir / "config.toml";
   write_text_file(config, row.spec.config_toml);
-  // Invalid combinations are found here, before any work: the config resolves and each
-  // plugin accepts its parameters, or the row is skipped with the reason.
   ResolvedConfig resolved;
   try {
-    resolved = resolve_config(load_config(config), registry);
-    validate_plugin_params(resolved, registry);
+    resolved = resolve_and_validate(load_config(config), registry);
   } catch (const Error& e) {
     row.status = "skipped";
     row.reason = e.what();
@@ -132,6 +137,16 @@ void run_row(BenchRow& row, const BenchMatrix& m, const BenchRun& run, const Lab
 }
 
 }  // namespace
+
+std::string check_bench_row(const BenchRowSpec& row, Registry& registry) {
+  if (!row.invalid.empty()) return row.invalid;
+  try {
+    resolve_and_validate(parse_config(row.config_toml, row.id + "/config.toml"), registry);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 int BenchRun::count(const std::string& status) const {
   int n = 0;

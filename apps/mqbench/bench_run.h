@@ -38,6 +38,10 @@ struct BenchRun {
   int count(const std::string& status) const;
 };
 
+// Why the row cannot run (its config does not resolve, a plugin refuses its parameters,
+// or it was invalid when expanded), or "" when it can. Runs nothing.
+std::string check_bench_row(const BenchRowSpec& row, Registry& registry);
+
 // Writes <out>/runs/<row id>/ (config.toml and the run's artefacts) for every row.
 BenchRun run_bench(const BenchMatrix& matrix, const std::filesystem::path& out, Registry& registry, bool quiet);
 

@@ -16,14 +16,23 @@ int cmd_bench(const std::vector<std::string>& args, std::ostream& out) {
   std::string matrix_file, out_dir;
   opts.add_options()("matrix", po::value(&matrix_file)->required(), "the matrix TOML (README: \"mqbench bench\")")(
       "out", po::value(&out_dir)->default_value("results/bench"),
-      "output folder: bench.{md,csv,json,html} and runs/<row>/")("quiet", "no progress lines")(
+      "output folder: bench.{md,csv,json,html} and runs/<row>/")(
+      "list", "print the matrix's rows (and why any cannot run) without running them")("quiet", "no progress lines")(
       "json", "print bench.json instead of the table");
   po::variables_map vm;
-  const std::string usage = "mqbench bench --matrix B.toml [--out DIR] [--quiet] [--json]";
+  const std::string usage = "mqbench bench --matrix B.toml [--out DIR] [--list] [--quiet] [--json]";
   if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
   const bool quiet = vm.count("quiet") > 0;
   Registry registry(SearchPath::standard());
   const BenchMatrix matrix = load_bench_matrix(matrix_file, registry);
+  if (vm.count("list")) {
+    for (const auto& r : matrix.rows) {
+      const std::string why = check_bench_row(r, registry);
+      out << r.index << "\t" << r.mode << "\t" << r.group << "\t" << r.label
+          << (why.empty() ? "" : "\tskipped: " + why) << "\n";
+    }
+    return kOk;
+  }
   const BenchRun run = run_bench(matrix, out_dir, registry, quiet);
   write_bench_reports(run, out_dir);
   if (vm.count("json")) out << bench_json(run).dump(2) << "\n";

@@ -120,10 +120,10 @@ TEST(BenchMatrix, DefaultMatrixExpandsToTheMainJobsConfigs) {
     expect_same_qconfig(resolve_text(row.config_toml), resolve_file(kConfigs + "/compare/w4a8_" + file + ".toml"), obs);
   }
   const std::vector<std::pair<std::string, std::string>> qat = {
-      {"academic w:MinMaxObserver a:EMAMinMaxObserver LearnableFakeQuantize w4a4 QAT", "lsq"},
-      {"academic w:MinMaxObserver a:EMAMinMaxObserver w:DoReFaFakeQuantize a:PACTFakeQuantize w4a4 QAT", "pact"},
-      {"academic w:MinMaxObserver a:EMAMinMaxObserver w:DoReFaFakeQuantize a:FixedFakeQuantize w4a4 QAT", "dorefa"},
-      {"academic w:MinMaxObserver a:EMAMinMaxObserver DSQFakeQuantize w4a4 QAT", "dsq"}};
+      {"academic LearnableFakeQuantize w4a4 QAT", "lsq"},
+      {"academic w:DoReFaFakeQuantize a:PACTFakeQuantize w4a4 QAT", "pact"},
+      {"academic w:DoReFaFakeQuantize a:FixedFakeQuantize w4a4 QAT", "dorefa"},
+      {"academic DSQFakeQuantize w4a4 QAT", "dsq"}};
   for (const auto& [label, file] : qat) {
     const auto& row = row_labelled(m, label);
     EXPECT_EQ(row.mode, "qat");
@@ -186,7 +186,15 @@ TEST(BenchCommand, TinyMatrixEndToEndWithTheHtmlReportRenderedInChromium) {
                         << "quantizers = [\"FixedFakeQuantize\"]\n"
                         << "[[group]]\nname = \"QAT\"\nconfigs = [\"" << kConfigs
                         << "/academic.toml\"]\nbits = [4]\nmodes = [\"qat\"]\n";
+  // --list shows the rows and which cannot run, without running anything.
+  std::ostringstream listing, list_err;
+  ASSERT_EQ(mqb::cli::run_main({"bench", "--matrix", matrix.string(), "--list"}, listing, list_err), 0) << list_err.str();
+  EXPECT_EQ(count(listing.str(), "\n"), 6) << listing.str();
+  EXPECT_EQ(count(listing.str(), "\tskipped: "), 1) << listing.str();
+  EXPECT_NE(listing.str().find("5\tptq\tNNIE refuses quantizers\tNNIE FixedFakeQuantize PTQ\tskipped: "), std::string::npos)
+      << listing.str();
   const fs::path out = dir / "bench";
+  EXPECT_FALSE(fs::exists(out));
   std::ostringstream table, err;
   ASSERT_EQ(mqb::cli::run_main({"bench", "--matrix", matrix.string(), "--out", out.string(), "--quiet"}, table, err), 0)
       << err.str() << table.str();
