@@ -19,7 +19,7 @@
 #include <random>
 #include <unordered_map>
 
-#include "../workflows/sgd.h"
+#include "mqb/host/sgd.h"
 #include "adam.h"
 #include "mqb/adaround.h"
 #include "mqb/host/progress.h"
