@@ -215,6 +215,11 @@ TEST(BenchCommand, TinyMatrixEndToEndWithTheHtmlReportRenderedInChromium) {
     EXPECT_TRUE(fs::exists(fs::path(rows[i].at("out_dir").get<std::string>()) / "config.toml"));
     EXPECT_EQ(rows[i].at("seed"), 0);
   }
+  // Each row's report.json (written by run_ptq / run_qat) holds the SQNR the bench reports.
+  for (size_t i : {0u, 5u}) {
+    const auto report = nlohmann::json::parse(read(fs::path(rows[i].at("out_dir").get<std::string>()) / "report.json"));
+    EXPECT_EQ(report.at("site_sqnr"), rows[i].at("site_sqnr")) << i;
+  }
   EXPECT_EQ(rows[0].at("backend"), "Tensorrt");
   EXPECT_EQ(rows[0].at("resolved").at("weight").at("fake_quantize"), "LearnableFakeQuantize");
 

@@ -10,6 +10,7 @@
 #include "mqb/host/reference_models.h"
 #include "mqb/host/tensor_io.h"
 #include "mqb/version.h"
+#include "site_sqnr_json.h"
 
 namespace fs = std::filesystem;
 
@@ -98,8 +99,6 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
     deploy_note = std::string("not written: ") + e.what();
     if (!o.quiet) std::fprintf(stderr, "warning: %s: no TorchScript deploy: %s\n", r.backend.c_str(), e.what());
   }
-  nlohmann::json sites = nlohmann::json::array();
-  for (const auto& e : r.site_errors) sites.push_back({{"site", e.name}, {"sqnr_db", std::isfinite(e.sqnr_db) ? nlohmann::json(e.sqnr_db) : nlohmann::json("inf")}});
   const nlohmann::json report = {
       {"model", model_file.string()},       {"config", config_file.string()},
       {"backend", r.backend},               {"weight", r.weight_desc},
@@ -107,7 +106,7 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
       {"quant_top1", r.quant_top1},         {"delta_top1", r.quant_top1 - r.float_top1},
       {"sites", r.sites},                   {"calibration_batches", n_batches},
       {"batch_size", o.batch_size},         {"calibration_seconds", r.calibration_seconds},
-      {"eval_images", eval.size()},         {"site_sqnr", sites},
+      {"eval_images", eval.size()},         {"site_sqnr", site_sqnr_json(r.site_errors)},
       {"deployed", deploy_note},
       {"reconstruction", reconstruction_json(r.reconstruction, cfg)},
       {"versions", {{"mqbench", MQB_SDK_VERSION}, {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)}}}};

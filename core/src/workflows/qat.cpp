@@ -14,6 +14,7 @@
 #include "mqb/host/reference_models.h"
 #include "mqb/host/tensor_io.h"
 #include "mqb/host/sgd.h"
+#include "site_sqnr_json.h"
 
 namespace fs = std::filesystem;
 
@@ -157,7 +158,9 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
                                  {"calibrated_top1", r.calibrated_top1}, {"final_top1", r.final_top1()},
                                  {"epochs", epochs},               {"lr", o.lr},
                                  {"batch_size", o.batch_size},     {"seed", o.seed},
-                                 {"freeze_bn_epoch", o.freeze_bn_epoch}, {"deployed", deploy_note}};
+                                 {"freeze_bn_epoch", o.freeze_bn_epoch}, {"deployed", deploy_note},
+                                 {"calibration_seconds", r.calibration_seconds},
+                                 {"site_sqnr", site_sqnr_json(r.site_errors)}};
   write_text_file(out / "report.json", report.dump(2) + "\n");
   return r;
 }
