@@ -105,6 +105,44 @@ class OddOps(nn.Module):
         return self.fc(torch.flatten(y, 1))
 
 
+class Mixer(nn.Module):
+    """A user block the tests declare a leaf_module: it stays one call, quantized nowhere inside."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+
+    def forward(self, x):
+        return torch.tanh(self.conv(x)) + x
+
+
+class Options(nn.Module):
+    """For preserve_attr / concrete_args / leaf_module: an int attribute, an exported
+    method, a bool forward argument that selects a branch, and a user block."""
+
+    num_classes: int
+
+    def __init__(self):
+        super().__init__()
+        self.num_classes = 5
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.mixer = Mixer()
+        self.fc = nn.Linear(8, 5)
+
+    @torch.jit.export
+    def describe(self) -> str:
+        return "options model"
+
+    def forward(self, x, use_relu: bool = True):
+        y = self.stem(x)
+        if use_relu:
+            y = F.relu(y)
+        else:
+            y = torch.sigmoid(y)
+        y = self.mixer(y)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
 class Identity(nn.Module):
     def forward(self, x):
         return x
@@ -123,6 +161,8 @@ def build(name):
         m, example = ConcatUpsample(), torch.randn(1, 3, 32, 32)
     elif name.startswith("odd_ops"):
         m, example = OddOps(), torch.randn(1, 3, 8, 8)
+    elif name.startswith("options"):
+        m, example = Options(), torch.randn(1, 3, 16, 16)
     elif name.startswith("identity"):
         m, example = Identity(), torch.randn(1, 3)
     elif name.startswith("transformer"):
@@ -148,7 +188,7 @@ def build(name):
 ALL = ["resnet18_scripted", "resnet18_traced", "mobilenet_v2_scripted", "mobilenet_v2_traced",
        "small_cnn_scripted", "small_cnn_traced", "concat_upsample_scripted",
        "concat_upsample_traced", "transformer_scripted", "transformer_traced",
-       "odd_ops_scripted", "identity_scripted"]
+       "odd_ops_scripted", "identity_scripted", "options_scripted"]
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -118,7 +118,7 @@ TEST(ConfigParse, QSchemeFieldsDefaultLikeMQBenchQuantizeScheme) {
 TEST(ConfigErrors, EachNamesFileLineColumnKeyAndWhatIsAccepted) {
   auto err = [](const std::string& toml) { return error_of([&] { parse_config(toml, "c.toml"); }); };
   EXPECT_EQ(err("backend = \"Tensorrt\"\nbakend = 1\n"),
-            "c.toml:2:1: unknown key 'bakend'; accepted here: backend, plugin_dirs, extra_qconfig, extra_quantizer, advanced_ptq");
+            "c.toml:2:1: unknown key 'bakend'; accepted here: backend, plugin_dirs, extra_qconfig, extra_quantizer, preserve_attr, concrete_args, leaf_module, advanced_ptq");
   EXPECT_TRUE(contains(err("backend = \"Tensorrt\"\n[extra_qconfig]\nw_obsrver = \"MinMaxObserver\"\n"),
                        "c.toml:3:1: unknown key 'extra_qconfig.w_obsrver'; accepted here: w_observer"));
   EXPECT_EQ(err("backend = \"Tensorrt\"\n[extra_qconfig.w_qscheme]\nbit = \"8\"\n"),

@@ -212,7 +212,11 @@ class Parser {
       } else if (key == "extra_qconfig") qconfig(v, cfg);
       else if (key == "extra_quantizer") extra_quantizer(v, cfg.extra_quantizer);
       else if (key == "advanced_ptq") cfg.advanced_ptq = advanced_ptq(v);
-      else unknown(k, "", "backend, plugin_dirs, extra_qconfig, extra_quantizer, advanced_ptq");
+      else if (key == "preserve_attr") {
+        for (auto&& [mk, mv] : table(v, key)) cfg.model_options.preserve_attr[std::string(mk.str())] = strings(mv, key + "." + std::string(mk.str()));
+      } else if (key == "concrete_args") cfg.model_options.concrete_args = params(v, key);
+      else if (key == "leaf_module") cfg.model_options.leaf_module = strings(v, key);
+      else unknown(k, "", "backend, plugin_dirs, extra_qconfig, extra_quantizer, preserve_attr, concrete_args, leaf_module, advanced_ptq");
     }
     if (!has_backend)
       throw ConfigError(file_ + ": missing key 'backend' (e.g. backend = \"Tensorrt\"; `mqbench plugins "

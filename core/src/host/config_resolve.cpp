@@ -42,12 +42,28 @@ void apply_override(const char* side_name, char prefix, const QConfigOverride& u
           [&] { return registry.info(PluginKind::Quantizer, side.fake_quantize); });
 }
 
+// OPENVINO's academic_mode (spec §2.4): no fusion, cat is an ordinary producer, and
+// symmetric weights lose the extra negative level ([-63,63] at 7 bits instead of [-64,63]).
+void apply_academic_mode(const Config& cfg, ResolvedConfig& out) {
+  if (!cfg.extra_quantizer.academic_mode) return;
+  if (!out.site_rules.supports_academic_mode)
+    throw ConfigError(cfg.file + ": extra_quantizer.academic_mode: backend " + cfg.backend +
+                      " has no academic mode (only OPENVINO has one; MQBench ignores the key elsewhere, we refuse it)");
+  out.site_rules.fuse_conv_bn_relu = false;
+  out.site_rules.pass_through_producers.clear();
+  QScheme& w = out.qconfig.weight.qscheme;
+  if (w.symmetric) w.symmetric_range = true;
+  out.provenance.push_back("extra_quantizer.academic_mode: no fusion, cat quantized, weights " +
+                           std::to_string(w.quant_min()) + ".." + std::to_string(w.quant_max()));
+}
+
 }  // namespace
 
 ResolvedConfig resolve_config(const Config& cfg, Registry& registry) {
   ResolvedConfig out;
   out.backend = cfg.backend;
   out.extra_quantizer = cfg.extra_quantizer;
+  out.model_options = cfg.model_options;
   auto backend = located(cfg.backend_where, "backend", [&] { return registry.create_backend(cfg.backend); });
   out.backend_qtype = backend->qtype();
   out.site_rules = backend->site_rules();
@@ -96,6 +112,7 @@ ResolvedConfig resolve_config(const Config& cfg, Registry& registry) {
   apply_override("weight", 'w', cfg.weight, out.qconfig.weight, registry, out.provenance, defaults.has_value());
   apply_override("activation", 'a', cfg.activation, out.qconfig.activation, registry, out.provenance,
                  defaults.has_value());
+  apply_academic_mode(cfg, out);
   return out;
 }
 

@@ -5,7 +5,6 @@
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/fold_conv_bn.h>
-#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/serialization/import.h>
 
@@ -15,6 +14,7 @@
 #include <sstream>
 
 #include "prepared_impl.h"
+#include "model_options.h"
 #include "site_pass.h"
 
 namespace mqb {
@@ -138,15 +138,17 @@ PreparedModel prepare(const std::filesystem::path& model_file, const ResolvedCon
   }
   for (const auto& p : m.named_parameters(/*recurse=*/true))
     if (!p.value.is_leaf()) p.value.detach_();
+  prep::check_preserved_attributes(m, config.model_options.preserve_attr);
   auto graph = m.get_method("forward").graph();
-  torch::jit::Inline(*graph);
+  prep::inline_calls_except(graph, config.model_options.leaf_module);
+  prep::apply_concrete_args(graph, config.model_options.concrete_args);
   torch::jit::RemoveTensorMutation(graph);
   specialize_bool_attributes(m, graph);
   torch::jit::EliminateDeadCode(graph);
   if (!has_aten_op(*graph))
     throw ModelError(model_file.string() + ": the forward graph is empty (no aten operation to quantize)");
 
-  prep::SitePlan plan = prep::plan_sites(graph, config);
+  prep::SitePlan plan = prep::plan_sites(graph, m, config);
 
   auto impl = std::make_unique<PreparedModel::Impl>();
   impl->module = m;
@@ -165,7 +167,10 @@ PreparedModel prepare(const std::filesystem::path& model_file, const ResolvedCon
       torch::jit::Node* q = nullptr;
       {
         torch::jit::WithInsertPoint guard(anchor->next());
-        torch::jit::Value* out = graph->insert(op, {v, impl->ids[i]});
+        // An Optional[Tensor] parameter (a scripted conv's bias) is a tensor here: the
+        // site rule only picks attributes that hold one.
+        torch::jit::Value* x = v->type()->cast<c10::OptionalType>() ? graph->insertUncheckedCast(v, c10::TensorType::get()) : v;
+        torch::jit::Value* out = graph->insert(op, {x, impl->ids[i]});
         q = out->node();
       }
       v->replaceAllUsesAfterNodeWith(q, q->output());

@@ -280,7 +280,8 @@ bool is_torch_nn_leaf(const std::string& type) {
 
 class Planner {
  public:
-  Planner(const std::shared_ptr<Graph>& g, const ResolvedConfig& c) : g_(g), cfg_(c), rules_(c.site_rules) {}
+  Planner(const std::shared_ptr<Graph>& g, const torch::jit::Module& m, const ResolvedConfig& c)
+      : g_(g), module_(m), cfg_(c), rules_(c.site_rules) {}
 
   SitePlan run() {
     walk(g_->block(), [&](Node* n) { order_.push_back(n); });
@@ -290,6 +291,7 @@ class Planner {
     collect_graph_outputs();
     for (Node* n : order_) {
       weight_rule(n);
+      bias_rule(n);
       input_rule(n);
       output_rule(n);
     }
@@ -328,6 +330,10 @@ class Planner {
     for (Node* n : order_) {
       const std::string fam = family(n);
       const std::string op = op_name(n);
+      if (n->kind() == c10::prim::CallMethod) {  // a leaf_module call: named by its module path
+        name_leaf_call(n, seen);
+        continue;
+      }
       if (op.empty() && !(n->kind().is_prim() && n->kind() == c10::prim::If)) continue;
       std::string base;
       const Scope sc = scope_of(n);
@@ -349,6 +355,16 @@ class Planner {
       const int k = seen[base]++;
       names_[n] = k == 0 ? base : base + "_" + std::to_string(k);
     }
+  }
+
+  void name_leaf_call(Node* n, std::map<std::string, int>& seen) {
+    auto cls = n->input(0)->type()->cast<c10::ClassType>();
+    const auto path = attr_path(n->input(0));
+    if (!cls || !path) return;
+    module_path_[n] = *path;
+    leaf_type_[n] = cls->name() ? cls->name()->qualifiedName() : "";
+    const int k = seen[*path]++;
+    names_[n] = k == 0 ? *path : *path + "_" + std::to_string(k);
   }
 
   std::string name_of(Node* n) {
@@ -474,6 +490,12 @@ class Planner {
       return {};
     }
     if (n->inputs().empty()) return {};
+    if (n->kind() == c10::prim::CallMethod) {  // leaf_module call: its tensor arguments
+      std::vector<Value*> out;
+      for (size_t i = 1; i < n->inputs().size(); ++i)
+        if (is_float_tensor(n->input(i))) out.push_back(n->input(i));
+      return out;
+    }
     if (fam == "add" || fam == "mul" || fam == "div" || fam == "matmul" || op == "sub")
       return {n->input(0), n->input(1)};
     return {n->input(0)};
@@ -502,6 +524,16 @@ class Planner {
   }
 
   // ---- the rules ----------------------------------------------------------------
+  // A parameter read again (in another branch of a prim::If) joins the site of its
+  // first read: one site per parameter.
+  bool joined_parameter_site(Value* v, const std::string& path) {
+    auto it = weight_site_.find(path);
+    if (it == weight_site_.end()) return false;
+    plan_.sites[it->second].more_values.push_back(v);
+    site_of_[v] = it->second;
+    return true;
+  }
+
   void weight_rule(Node* n) {
     const std::string fam = family(n);
     if (!is_weight_op(fam) || !contains(rules_.weight_ops, fam) || n->inputs().size() < 2) return;
@@ -510,17 +542,42 @@ class Planner {
     if (w->node()->kind() != c10::prim::GetAttr || !is_float_tensor(w))
       return;  // functional weights stay float
     auto path = attr_path(w);
-    if (site_of_.count(w)) return;
-    if (path && weight_site_.count(*path)) {  // the same parameter read again in another branch
-      const size_t idx = weight_site_[*path];
-      plan_.sites[idx].more_values.push_back(w);
-      site_of_[w] = idx;
-      return;
-    }
+    if (site_of_.count(w) || (path && joined_parameter_site(w, *path))) return;
     if (path) weight_site_[*path] = plan_.sites.size();
     QConfigSide c = cfg_.qconfig.weight;
     if (c.qscheme.per_channel) c.qscheme.ch_axis = fam == "conv_transpose" ? 1 : 0;
     add_site(w, path ? *path : name_of(n) + ".weight", SiteKind::Weight, fam, "weight", c);
+  }
+
+  // Whether the module attribute at `path` ("layer1.0.conv1.bias") holds a tensor
+  // (an Optional[Tensor] bias may be None).
+  bool attribute_is_tensor(const std::string& path) {
+    torch::jit::Module cur = module_;
+    size_t start = 0;
+    for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', start)) {
+      const std::string part = path.substr(start, dot - start);
+      if (!cur.hasattr(part)) return false;
+      c10::IValue sub = cur.attr(part);
+      if (!sub.isObject()) return false;
+      cur = torch::jit::Module(sub.toObject());
+      start = dot + 1;
+    }
+    const std::string last = path.substr(start);
+    return cur.hasattr(last) && cur.attr(last).isTensor() && cur.attr(last).toTensor().is_floating_point();
+  }
+
+  // Vitis: the bias of a quantized weight op gets its own site (a parameter site).
+  void bias_rule(Node* n) {
+    if (!rules_.quantize_bias) return;
+    const std::string fam = family(n);
+    if (!is_weight_op(fam) || !contains(rules_.weight_ops, fam) || n->inputs().size() < 3) return;
+    if (module_excluded(n) || !site_of_.count(n->input(1))) return;  // only where the weight is quantized
+    Value* b = n->input(2);
+    if (b->node()->kind() != c10::prim::GetAttr || site_of_.count(b)) return;
+    auto path = attr_path(b);
+    if (!path || !attribute_is_tensor(*path) || joined_parameter_site(b, *path)) return;
+    weight_site_[*path] = plan_.sites.size();
+    add_site(b, *path, SiteKind::Weight, fam, "bias", rules_.bias_quantizer);
   }
 
   bool merged(const std::string& consumer_fam, Value* v) {
@@ -539,7 +596,8 @@ class Planner {
 
   void input_rule(Node* n) {
     if (!selected_consumer(n)) return;
-    const std::string fam = family(n).empty() ? op_name(n) : family(n);
+    const bool leaf_call = n->kind() == c10::prim::CallMethod;
+    const std::string fam = !family(n).empty() ? family(n) : leaf_call ? last_component(leaf_type_[n]) : op_name(n);
     auto ins = data_inputs(n);
     if (rules_.skip_consumers_with_scalar_inputs)
       for (Value* v : ins)
@@ -547,6 +605,7 @@ class Planner {
     for (size_t i = 0; i < ins.size(); ++i) {
       Value* v = ins[i];
       if (!is_float_tensor(v) || merged(fam, v)) continue;
+      if (contains(rules_.pass_through_producers, family(v->node()))) continue;
       if (is_graph_input(v) && !rules_.quantize_network_input) continue;
       if (rules_.skip_producers_feeding_output && feeds_graph_output(v)) continue;
       if (!rules_.reuse_quantizer_ops.empty() && contains(rules_.reuse_quantizer_ops, family(v->node())) &&
@@ -624,6 +683,17 @@ class Planner {
   bool is_unsigned(Value* v, int depth) {
     if (depth > 32 || is_graph_input(v)) return false;
     Node* p = v->node();
+    if (p->kind() == c10::prim::If) {  // e.g. scripted F.interpolate: unsigned if every branch is
+      const size_t k = v->offset();
+      bool any = false;
+      for (Block* b : p->blocks()) {
+        Value* out = b->outputs().at(k);
+        if (out->node()->kind() == c10::prim::Uninitialized) continue;  // a branch that raises
+        if (!is_float_tensor(out) || !is_unsigned(out, depth + 1)) return false;
+        any = true;
+      }
+      return any;
+    }
     const std::string f = family(p);
     if (f == "relu") return true;
     if (f == "relu6" && op_name(p) == "relu6") return true;
@@ -652,6 +722,7 @@ class Planner {
   }
 
   std::shared_ptr<Graph> g_;
+  const torch::jit::Module& module_;
   const ResolvedConfig& cfg_;
   const SiteRules& rules_;
   SitePlan plan_;
@@ -680,8 +751,9 @@ std::string op_family(const Node* n) {
 
 std::string module_path_of(const Node* n) { return scope_of(n).path; }
 
-SitePlan plan_sites(const std::shared_ptr<Graph>& graph, const ResolvedConfig& config) {
-  return Planner(graph, config).run();
+SitePlan plan_sites(const std::shared_ptr<Graph>& graph, const torch::jit::Module& module,
+                    const ResolvedConfig& config) {
+  return Planner(graph, module, config).run();
 }
 
 }  // namespace mqb::prep

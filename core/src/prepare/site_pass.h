@@ -2,6 +2,7 @@
 // TorchScript forward graph: it chooses which tensors get a quantization site and
 // names them. It does not change the graph; prepare.cpp inserts the sites.
 #pragma once
+#include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/ir.h>
 
 #include <string>
@@ -24,7 +25,9 @@ struct SitePlan {
   std::vector<std::string> unsupported_ops;  // op kinds no rule knows (left in float)
 };
 
-SitePlan plan_sites(const std::shared_ptr<torch::jit::Graph>& graph, const ResolvedConfig& config);
+// `module` owns the graph; it tells which optional attributes (biases) hold a tensor.
+SitePlan plan_sites(const std::shared_ptr<torch::jit::Graph>& graph, const torch::jit::Module& module,
+                    const ResolvedConfig& config);
 
 // The op family of a node ("conv", "add", ...; "" when the node is none of them).
 std::string op_family(const torch::jit::Node* node);

@@ -19,6 +19,8 @@ BackendSpec spec() {
   s.rules.unsigned_after_relu = true;
   s.rules.skip_producers_feeding_output = true;
   s.rules.reuse_quantizer_ops = {"max_pool", "flatten"};
+  s.rules.pass_through_producers = {"concat"};
+  s.rules.supports_academic_mode = true;
   return s;
 }
 

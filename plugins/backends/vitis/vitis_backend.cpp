@@ -19,6 +19,8 @@ BackendSpec spec() {
   s.rules.act_output_ops = {"conv", "conv_transpose", "linear", "avg_pool", "batch_norm", "relu", "prelu", "upsample", "add", "mul", "concat"};
   s.rules.quantize_network_input = false;
   s.rules.quantize_bias = true;
+  // MQBench's default bias quantizer (quantization/default_bias_fake_quant.py).
+  s.rules.bias_quantizer = make_side("MinMaxFloorObserver", "TqtFakeQuantize", make_qscheme(8, true, false, false, true));
   return s;
 }
 

@@ -42,7 +42,10 @@ struct SiteRules {
   bool quantize_network_output = false;
   bool first_last_layer_8bit = false;       // Academic
   bool fold_bn = true;                      // PTQ folds BN into conv
-  bool quantize_bias = false;               // Vitis
+  // Vitis: biases of weight ops get their own site, quantized by `bias_quantizer`
+  // (MQBench declares such a quantizer but never uses it in its prepared model, spec §8).
+  bool quantize_bias = false;
+  QConfigSide bias_quantizer;
   bool unsigned_after_relu = false;         // OpenVINO
   // Fields below drive the core's prepare pass (core/src/prepare/README.md lists the
   // op family names). Inputs of act_input_ops and outputs of act_output_ops are
@@ -59,6 +62,12 @@ struct SiteRules {
   // OpenVINO: outputs of these families that feed a weight op are not quantized (the
   // quantizer before them is reused).
   std::vector<std::string> reuse_quantizer_ops;
+  // OpenVINO: producers of these families are skipped (their outputs never get a site),
+  // MQBench's "pass-through" nodes; `academic_mode` turns this off.
+  std::vector<std::string> pass_through_producers;
+  // OpenVINO: the backend honours extra_quantizer.academic_mode (no fusion, no
+  // pass-through producers, symmetric weights on the narrow range [-(2^(b-1)-1), 2^(b-1)-1]).
+  bool supports_academic_mode = false;
 };
 
 class MQB_API BackendPreset {

@@ -15,7 +15,10 @@
 #include "mqb/version.h"
 
 #define MQB_PLUGIN_ENTRY_NAME "mqb_plugin_v1"
-#define MQB_PLUGIN_ABI_VERSION 1u
+// Bumped whenever a type crossing the plugin boundary changes layout or gains a virtual
+// function. 2: SiteRules gained bias_quantizer, pass_through_producers,
+// supports_academic_mode.
+#define MQB_PLUGIN_ABI_VERSION 2u
 
 extern "C" {
 struct mqb_plugin_descriptor {

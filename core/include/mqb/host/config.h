@@ -3,6 +3,7 @@
 // its resolution against a backend preset's defaults (MQBench spec §1.5).
 #pragma once
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,17 @@ struct AdvancedPtqConfig {
   SourceLocation where;
 };
 
+// MQBench's tracer options (spec §5.2), for TorchScript input: `preserve_attr` lists
+// attributes and methods the prepared and deployed models must keep (TorchScript keeps
+// all of them; prepare checks the listed ones exist), `concrete_args` specializes
+// forward arguments to constants (folding the branches they select), `leaf_module`
+// names module classes that stay one call, quantized nowhere inside.
+struct ModelOptions {
+  std::map<std::string, std::vector<std::string>> preserve_attr;  // module path ("" = root) -> names
+  Params concrete_args{"concrete_args"};                          // argument name -> constant
+  std::vector<std::string> leaf_module;                           // class names (last component)
+};
+
 struct Config {
   std::string file;  // where it was read from, for messages
   std::string backend;
@@ -68,6 +80,7 @@ struct Config {
   QConfigOverride weight, activation;
   ExtraQuantizer extra_quantizer;
   std::optional<AdvancedPtqConfig> advanced_ptq;
+  ModelOptions model_options;
 };
 
 // Parses TOML text; `file` names it in messages. Throws ConfigError with
@@ -81,6 +94,7 @@ struct ResolvedConfig {
   QConfig qconfig;
   SiteRules site_rules;
   ExtraQuantizer extra_quantizer;
+  ModelOptions model_options;
   // Where each final value came from, e.g. "weight.observer: MSEObserver (user)".
   std::vector<std::string> provenance;
 };
