@@ -95,9 +95,27 @@ void BM_ForwardPerChannel(benchmark::State& state) {
       });
 }
 
-// Forward + backward as autograd runs them: ATen keeps a mask and multiplies;
-// we recompute the mask from x in the backward pass.
+void aten_forward_backward_per_tensor(const Data& d) {
+  auto ym = at::fake_quantize_per_tensor_affine_cachemask(d.x, 0.02, 128, 0, 255);
+  benchmark::DoNotOptimize(d.dy.mul(std::get<1>(ym)));
+}
+
+// Forward + backward as autograd runs them: ATen keeps a bool mask and multiplies;
+// per-tensor we keep a packed bit mask, per-channel we recompute the mask from x.
 void BM_ForwardBackwardPerTensor(benchmark::State& state) {
+  const Data& d = data(state.range(0));
+  measure(
+      state,
+      [&] {
+        auto [y, mask] = mqb::fq_affine_forward_with_mask(d.x, d.scale, d.zp, 0, 255);
+        benchmark::DoNotOptimize(y);
+        benchmark::DoNotOptimize(mqb::fq_affine_backward_from_mask(d.dy, mask));
+      },
+      [&] { aten_forward_backward_per_tensor(d); });
+}
+
+// The per-tensor pair without a kept mask (the backward reads x again), for comparison.
+void BM_ForwardBackwardPerTensorRecompute(benchmark::State& state) {
   const Data& d = data(state.range(0));
   measure(
       state,
@@ -105,10 +123,7 @@ void BM_ForwardBackwardPerTensor(benchmark::State& state) {
         benchmark::DoNotOptimize(mqb::fq_affine_forward(d.x, d.scale, d.zp, 0, 255, -1));
         benchmark::DoNotOptimize(mqb::fq_affine_backward(d.dy, d.x, d.scale, d.zp, 0, 255, -1));
       },
-      [&] {
-        auto ym = at::fake_quantize_per_tensor_affine_cachemask(d.x, 0.02, 128, 0, 255);
-        benchmark::DoNotOptimize(d.dy.mul(std::get<1>(ym)));
-      });
+      [&] { aten_forward_backward_per_tensor(d); });
 }
 
 void BM_ForwardBackwardPerChannel(benchmark::State& state) {
@@ -145,6 +160,7 @@ void BM_LearnableForwardBackwardPerTensor(benchmark::State& state) {
 BENCHMARK(BM_ForwardPerTensor) MQB_SIZES;
 BENCHMARK(BM_ForwardPerChannel) MQB_SIZES;
 BENCHMARK(BM_ForwardBackwardPerTensor) MQB_SIZES;
+BENCHMARK(BM_ForwardBackwardPerTensorRecompute) MQB_SIZES;
 BENCHMARK(BM_ForwardBackwardPerChannel) MQB_SIZES;
 BENCHMARK(BM_LearnableForwardBackwardPerTensor) MQB_SIZES;
 

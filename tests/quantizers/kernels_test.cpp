@@ -9,6 +9,8 @@
 #include <ATen/ops/cat.h>
 #include <ATen/ops/fake_quantize_per_channel_affine.h>
 #include <ATen/ops/fake_quantize_per_tensor_affine.h>
+#include <ATen/ops/fake_quantize_per_tensor_affine_cachemask.h>
+#include <ATen/ops/zeros.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/randint.h>
 #include <ATen/ops/rand.h>
@@ -61,6 +63,10 @@ TEST(FakeQuantKernels, PerTensorForwardAndBackwardEqualATen) {
                    std::to_string(r.qmax) + "] zp " + std::to_string(r.zp));
       EXPECT_TRUE(tensors_bitwise_equal(fq_affine_forward(x, s, z, r.qmin, r.qmax, -1), ya.detach()));
       EXPECT_TRUE(tensors_bitwise_equal(fq_affine_backward(dy, x, s, z, r.qmin, r.qmax, -1), xa.grad()));
+      // The packed-mask pair autograd uses per-tensor.
+      auto [ym, mask] = fq_affine_forward_with_mask(x, s, z, r.qmin, r.qmax);
+      EXPECT_TRUE(tensors_bitwise_equal(ym, ya.detach()));
+      EXPECT_TRUE(tensors_bitwise_equal(fq_affine_backward_from_mask(dy, mask), xa.grad()));
       // Through autograd as the plugins use it.
       at::Tensor xb = x.clone().set_requires_grad(true);
       at::Tensor yb = fake_quantize_affine(xb, s, z, r.qmin, r.qmax, -1);
@@ -169,7 +175,27 @@ TEST(FakeQuantKernels, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_TRUE(tensors_bitwise_equal(std::get<2>(pc_one), std::get<2>(pc_two)));
 }
 
+// Bit j of mask byte i is element 8i + j of ATen's cache mask (lengths not a multiple
+// of 8 included: the last byte's high bits stay 0).
+TEST(FakeQuantKernels, PackedMaskBitsAreATensCacheMask) {
+  for (const int64_t n : {int64_t{1}, int64_t{13}, int64_t{16384 * 3 + 5}}) {
+    const at::Tensor x = probe(n, 2.0, 0.02f, 19);
+    const at::Tensor aten_mask =
+        std::get<1>(at::fake_quantize_per_tensor_affine_cachemask(x, 0.02, 128, 0, 255)).contiguous();
+    auto [y, bits] = fq_affine_forward_with_mask(x, at::full({1}, 0.02f, at::kFloat), at::full({1}, 128, at::kInt), 0, 255);
+    ASSERT_EQ(bits.numel(), (n + 7) / 8);
+    const bool* pm = aten_mask.data_ptr<bool>();
+    const uint8_t* pb = bits.data_ptr<uint8_t>();
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n; ++i) wrong += ((pb[i / 8] >> (i % 8)) & 1) != (pm[i] ? 1 : 0);
+    for (int64_t i = n; i < 8 * bits.numel(); ++i) wrong += (pb[i / 8] >> (i % 8)) & 1;
+    EXPECT_EQ(wrong, 0) << "n = " << n;
+  }
+}
+
 TEST(FakeQuantKernels, RejectsBadArguments) {
+  EXPECT_THROW(fq_affine_backward_from_mask(at::randn({17}), at::zeros({2}, at::kByte)), DataError);  // needs 3 bytes
+  EXPECT_THROW(fq_affine_backward_from_mask(at::randn({16}), at::zeros({2}, at::kBool)), DataError);
   const at::Tensor x = at::randn({4, 3});
   EXPECT_THROW(fq_affine_forward(x.to(at::kInt), at::ones({1}), at::zeros({1}), 0, 255, -1), DataError);
   EXPECT_THROW(fq_affine_forward(x, at::ones({2}), at::zeros({2}), 0, 255, 0), DataError);  // 4 channels

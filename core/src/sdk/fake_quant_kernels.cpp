@@ -15,7 +15,9 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <cstring>
 
+#include <immintrin.h>
 #include <sys/mman.h>
 
 // The loops below select with floating-point compares; with trapping math GCC keeps
@@ -80,6 +82,58 @@ __attribute__((always_inline)) inline void backward_run(const T* __restrict dy, 
     const T q = a.zp + round_code<T>(x[i] * a.inv);
     dx[i] = ((q >= a.qmin) & (q <= a.qmax)) ? dy[i] : T(0);
   }
+}
+
+// The straight-through mask packed one bit per element (bit j of byte i is element
+// 8i + j): the forward records it, and the backward reads dy plus 1/8 byte per
+// element instead of dy and x, and rounds nothing. Runs start at multiples of 8
+// elements (for_each_run's per-tensor chunks), so no two runs share a byte.
+constexpr int64_t kMaskBlock = 256;
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "pack_bits reads eight bytes as one little-endian word");
+
+// Eight 0/1 bytes to one byte (byte j -> bit j). The multiply places byte j's bit at
+// bit 56 + j; every partial product lands on a distinct bit, so nothing carries.
+__attribute__((always_inline)) inline void pack_bits(const uint8_t* __restrict in, int64_t m, uint8_t* __restrict out) {
+  int64_t g = 0;
+  for (; 8 * g + 8 <= m; ++g) {
+    uint64_t v;
+    std::memcpy(&v, in + 8 * g, 8);
+    out[g] = static_cast<uint8_t>((v * 0x0102040810204080ULL) >> 56);
+  }
+  if (8 * g < m) {
+    unsigned last = 0;
+    for (int64_t j = 8 * g; j < m; ++j) last |= static_cast<unsigned>(in[j]) << (j - 8 * g);
+    out[g] = static_cast<uint8_t>(last);
+  }
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void forward_mask_run(const T* __restrict x, T* __restrict y,
+                                                            uint8_t* __restrict bits, int64_t n, Affine<T> a) {
+  uint8_t inside[kMaskBlock];
+  for (int64_t b = 0; b < n; b += kMaskBlock) {
+    const int64_t m = std::min(kMaskBlock, n - b);
+    for (int64_t i = 0; i < m; ++i) {
+      const T q = a.zp + round_code<T>(x[b + i] * a.inv);
+      T c = q > a.qmin ? q : a.qmin;
+      c = c < a.qmax ? c : a.qmax;
+      y[b + i] = (c - a.zp) * a.scale;
+      inside[i] = (q >= a.qmin) & (q <= a.qmax);
+    }
+    pack_bits(inside, m, bits + b / 8);
+  }
+}
+
+// Generic form (the baseline build and the tails of the AVX2 loops).
+template <typename T>
+__attribute__((always_inline)) inline void backward_mask_run(const T* __restrict dy, const uint8_t* __restrict bits,
+                                                             T* __restrict dx, int64_t n) {
+  int64_t g = 0;
+  for (; 8 * g + 8 <= n; ++g) {
+    const unsigned m = bits[g];
+    for (int j = 0; j < 8; ++j) dx[8 * g + j] = ((m >> j) & 1u) ? dy[8 * g + j] : T(0);
+  }
+  for (int64_t i = 8 * g; i < n; ++i) dx[i] = ((bits[g] >> (i - 8 * g)) & 1u) ? dy[i] : T(0);
 }
 
 constexpr int kLanes = 16;
@@ -159,6 +213,49 @@ MQB_DISPATCH(backward_f, (const float* dy, const float* x, float* dx, int64_t n,
              (dy, x, dx, n, a), backward_run)
 MQB_DISPATCH(backward_d, (const double* dy, const double* x, double* dx, int64_t n, Affine<double> a),
              (dy, x, dx, n, a), backward_run)
+MQB_DISPATCH(forward_mask_f, (const float* x, float* y, uint8_t* bits, int64_t n, Affine<float> a), (x, y, bits, n, a),
+             forward_mask_run)
+MQB_DISPATCH(forward_mask_d, (const double* x, double* y, uint8_t* bits, int64_t n, Affine<double> a),
+             (x, y, bits, n, a), forward_mask_run)
+
+// The mask backward with AVX2 written out: GCC turns the generic loop into a branch
+// per element, and the mask is as unpredictable as the data. Each mask byte is
+// broadcast, tested against one bit per lane, and the lane mask clears dy.
+__attribute__((target("avx2,fma"))) void backward_mask_f_avx2(const float* dy, const uint8_t* bits, float* dx,
+                                                             int64_t n) {
+  const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  int64_t g = 0;
+  for (; 8 * g + 8 <= n; ++g) {
+    const __m256i set = _mm256_and_si256(_mm256_set1_epi32(bits[g]), lane_bit);
+    const __m256 keep = _mm256_castsi256_ps(_mm256_cmpeq_epi32(set, lane_bit));
+    _mm256_storeu_ps(dx + 8 * g, _mm256_and_ps(_mm256_loadu_ps(dy + 8 * g), keep));
+  }
+  backward_mask_run(dy + 8 * g, bits + g, dx + 8 * g, n - 8 * g);
+}
+
+__attribute__((target("avx2,fma"))) void backward_mask_d_avx2(const double* dy, const uint8_t* bits, double* dx,
+                                                             int64_t n) {
+  const __m256i low_bits = _mm256_setr_epi64x(1, 2, 4, 8);
+  const __m256i high_bits = _mm256_setr_epi64x(16, 32, 64, 128);
+  int64_t g = 0;
+  for (; 8 * g + 8 <= n; ++g) {
+    const __m256i m = _mm256_set1_epi64x(bits[g]);
+    const __m256d keep_low = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(m, low_bits), low_bits));
+    const __m256d keep_high = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(m, high_bits), high_bits));
+    _mm256_storeu_pd(dx + 8 * g, _mm256_and_pd(_mm256_loadu_pd(dy + 8 * g), keep_low));
+    _mm256_storeu_pd(dx + 8 * g + 4, _mm256_and_pd(_mm256_loadu_pd(dy + 8 * g + 4), keep_high));
+  }
+  backward_mask_run(dy + 8 * g, bits + g, dx + 8 * g, n - 8 * g);
+}
+
+void backward_mask_f(const float* dy, const uint8_t* bits, float* dx, int64_t n) {
+  if (has_avx2_fma()) backward_mask_f_avx2(dy, bits, dx, n);
+  else backward_mask_run(dy, bits, dx, n);
+}
+void backward_mask_d(const double* dy, const uint8_t* bits, double* dx, int64_t n) {
+  if (has_avx2_fma()) backward_mask_d_avx2(dy, bits, dx, n);
+  else backward_mask_run(dy, bits, dx, n);
+}
 MQB_DISPATCH(lbackward_f,
              (const float* dy, const float* x, float* dx, int64_t n, Affine<float> a, float gf, double* ds, double* dz),
              (dy, x, dx, n, a, gf, ds, dz), learnable_backward_run)
@@ -175,6 +272,18 @@ inline void run_backward(const float* dy, const float* x, float* dx, int64_t n, 
 }
 inline void run_backward(const double* dy, const double* x, double* dx, int64_t n, Affine<double> a) {
   backward_d(dy, x, dx, n, a);
+}
+inline void run_forward_mask(const float* x, float* y, uint8_t* bits, int64_t n, Affine<float> a) {
+  forward_mask_f(x, y, bits, n, a);
+}
+inline void run_forward_mask(const double* x, double* y, uint8_t* bits, int64_t n, Affine<double> a) {
+  forward_mask_d(x, y, bits, n, a);
+}
+inline void run_backward_mask(const float* dy, const uint8_t* bits, float* dx, int64_t n) {
+  backward_mask_f(dy, bits, dx, n);
+}
+inline void run_backward_mask(const double* dy, const uint8_t* bits, double* dx, int64_t n) {
+  backward_mask_d(dy, bits, dx, n);
 }
 inline void run_lbackward(const float* dy, const float* x, float* dx, int64_t n, Affine<float> a, float gf, double* ds,
                           double* dz) {
@@ -322,6 +431,33 @@ at::Tensor backward_impl(const at::Tensor& dy, const at::Tensor& x, const at::Te
 }
 
 template <typename T>
+std::tuple<at::Tensor, at::Tensor> forward_mask_impl(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zp,
+                                                     int64_t qmin, int64_t qmax) {
+  const at::Tensor xc = x.contiguous();
+  const Layout l = layout_of(xc, -1);
+  const auto params = affine_params<T>(scale, zp, qmin, qmax, l, ZpRounding::Integral, "fake_quantize");
+  at::Tensor y = empty_output(xc);
+  at::Tensor bits = at::empty({(xc.numel() + 7) / 8}, at::TensorOptions().dtype(at::kByte));
+  const T* px = xc.data_ptr<T>();
+  T* py = y.data_ptr<T>();
+  uint8_t* pb = bits.data_ptr<uint8_t>();
+  for_each_run(l, [&](int64_t b, int64_t e, int64_t) { run_forward_mask(px + b, py + b, pb + b / 8, e - b, params[0]); });
+  return {y, bits};
+}
+
+template <typename T>
+at::Tensor backward_mask_impl(const at::Tensor& dy, const at::Tensor& bits) {
+  const at::Tensor dyc = dy.contiguous();
+  const Layout l = layout_of(dyc, -1);
+  at::Tensor dx = empty_output(dyc);
+  const T* pdy = dyc.data_ptr<T>();
+  const uint8_t* pb = bits.data_ptr<uint8_t>();
+  T* pdx = dx.data_ptr<T>();
+  for_each_run(l, [&](int64_t b, int64_t e, int64_t) { run_backward_mask(pdy + b, pb + b / 8, pdx + b, e - b); });
+  return dx;
+}
+
+template <typename T>
 std::tuple<at::Tensor, at::Tensor, at::Tensor> learnable_backward_impl(const at::Tensor& dy, const at::Tensor& x,
                                                                        const at::Tensor& scale, const at::Tensor& zp,
                                                                        int64_t qmin, int64_t qmax, int64_t ch_axis,
@@ -415,18 +551,33 @@ at::Tensor forward_dispatch(const at::Tensor& x, const at::Tensor& scale, const 
   return forward_impl<float>(x, scale, zp, qmin, qmax, ch_axis, zr);
 }
 
+// Per-tensor, the forward keeps the packed mask for the backward (less memory traffic
+// than reading x again); per-channel, the backward recomputes the mask from x.
 class AffineFunction : public torch::autograd::Function<AffineFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
                             const at::Tensor& zp, int64_t qmin, int64_t qmax, int64_t ch_axis) {
+    if (ch_axis < 0) {
+      auto [y, mask] = fq_affine_forward_with_mask(x, scale, zp, qmin, qmax);
+      ctx->save_for_backward({mask});
+      ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
+      return y;
+    }
     save(ctx, x, scale, zp, qmin, qmax, ch_axis);
     return fq_affine_forward(x, scale, zp, qmin, qmax, ch_axis);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    const Saved s = saved(ctx);
     at::Tensor dx;
-    if (grads[0].defined()) dx = fq_affine_backward(grads[0], s.x, s.scale, s.zp, s.qmin, s.qmax, s.axis);
+    if (grads[0].defined()) {
+      if (ctx->saved_data.count("dtype")) {
+        const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+        dx = fq_affine_backward_from_mask(grads[0].to(dtype), ctx->get_saved_variables()[0]);
+      } else {
+        const Saved s = saved(ctx);
+        dx = fq_affine_backward(grads[0], s.x, s.scale, s.zp, s.qmin, s.qmax, s.axis);
+      }
+    }
     return {dx, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -498,6 +649,25 @@ at::Tensor fq_affine_backward(const at::Tensor& dy, const at::Tensor& x, const a
   if (x.scalar_type() == at::kDouble)
     return backward_impl<double>(dy, x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
   return backward_impl<float>(dy, x, scale, zero_point, quant_min, quant_max, ch_axis, ZpRounding::Integral);
+}
+
+std::tuple<at::Tensor, at::Tensor> fq_affine_forward_with_mask(const at::Tensor& x, const at::Tensor& scale,
+                                                               const at::Tensor& zero_point, int64_t quant_min,
+                                                               int64_t quant_max) {
+  check_float(x, "fake_quantize");
+  if (x.scalar_type() == at::kDouble) return forward_mask_impl<double>(x, scale, zero_point, quant_min, quant_max);
+  return forward_mask_impl<float>(x, scale, zero_point, quant_min, quant_max);
+}
+
+at::Tensor fq_affine_backward_from_mask(const at::Tensor& dy, const at::Tensor& mask) {
+  check_float(dy, "fake_quantize backward");
+  if (!mask.defined() || mask.scalar_type() != at::kByte || mask.dim() != 1 || mask.numel() != (dy.numel() + 7) / 8)
+    throw DataError("fake_quantize backward: the mask must be the uint8 tensor of " +
+                    std::to_string((dy.numel() + 7) / 8) + " bytes fq_affine_forward_with_mask returned for " +
+                    std::to_string(dy.numel()) + " elements");
+  const at::Tensor bits = mask.contiguous();
+  if (dy.scalar_type() == at::kDouble) return backward_mask_impl<double>(dy, bits);
+  return backward_mask_impl<float>(dy, bits);
 }
 
 at::Tensor fq_learnable_forward(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
