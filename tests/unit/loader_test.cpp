@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "mqb/host/registry.h"
+#include "mqb/plugin.h"
 
 using namespace mqb;
 namespace fs = std::filesystem;
@@ -112,7 +113,8 @@ TEST(Loader, NoEntrySymbol) {
 TEST(Loader, WrongAbiVersionIsRefusedFirst) {
   Registry r(path_of({"wrongabi"}));
   const std::string e = load_error(r, PluginKind::Observer, "WrongAbi");
-  EXPECT_TRUE(contains(e, "libmqb_observer_wrongabi.so: refused: wrong plugin ABI version: expected 1, found 99")) << e;
+  EXPECT_TRUE(contains(e, "libmqb_observer_wrongabi.so: refused: wrong plugin ABI version: expected " +
+                          std::to_string(MQB_PLUGIN_ABI_VERSION) + ", found 99")) << e;
 }
 
 TEST(Loader, WrongLibTorchVersion) {
