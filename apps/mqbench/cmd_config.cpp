@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli_common.h"
+#include "mqb/host/advanced_ptq.h"
 #include "json_out.h"
 #include "mqb/host/config.h"
 
@@ -67,6 +68,14 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out) {
   print_list(out, "exclude_module_name", eq.exclude_module_name);
   print_list(out, "exclude_function_type", eq.exclude_function_type);
   print_list(out, "exclude_node_name", eq.exclude_node_name);
+  if (cfg.advanced_ptq) {
+    const AdvancedPtqConfig& a = *cfg.advanced_ptq;
+    out << "  advanced_ptq: " << (a.enabled ? reconstruction_method(a) : "off (enabled = false)") << ", pattern "
+        << a.pattern << ", max_count " << a.max_count << ", lr " << a.lr << ", scale_lr "
+        << (a.scale_lr ? std::to_string(*a.scale_lr) : std::string("(fixed scales)")) << ", warm_up " << a.warm_up
+        << ", weight " << a.weight << ", b_range [" << a.b_start << ", " << a.b_end << "], prob " << a.prob
+        << ", seed " << a.seed << "\n";
+  }
   out << "  where each value came from:\n";
   for (const auto& p : r.provenance) out << "    " << p << "\n";
   return kOk;

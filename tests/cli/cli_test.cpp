@@ -106,6 +106,14 @@ TEST(Cli, ConfigShowResolvesTheSeedExample) {
   EXPECT_TRUE(contains(r.out, "activation.observer = EMAMSEObserver (a_observer)")) << r.out;
 }
 
+TEST(Cli, ConfigShowListsTheReconstructionSettings) {
+  CliRun r = run({"config", "show", config("advanced/w2a4_qdrop.toml")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "fake_quantize: AdaRoundFakeQuantize")) << r.out;
+  EXPECT_TRUE(contains(r.out, "advanced_ptq: QDrop, pattern block, max_count 2000, lr 0.01, scale_lr 0.000040")) << r.out;
+  EXPECT_TRUE(contains(r.out, "b_range [20, 2], prob 0.5, seed 0")) << r.out;
+}
+
 TEST(Cli, ConfigShowJsonCarriesTheFullQConfig) {
   CliRun r = run({"config", "show", config("seed_mse_fixed.toml"), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
