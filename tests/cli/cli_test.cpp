@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "mqb/plugin.h"
 
 namespace {
 
@@ -51,7 +52,7 @@ TEST(Cli, HelpListsCommandsAndExitCodes) {
 TEST(Cli, VersionNamesSdkAbiAndLibTorch) {
   CliRun r = run({"--version"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_TRUE(contains(r.out, "plugin ABI 1, LibTorch 1.13.0")) << r.out;
+  EXPECT_TRUE(contains(r.out, "plugin ABI " + std::to_string(MQB_PLUGIN_ABI_VERSION) + ", LibTorch 1.13.0")) << r.out;
 }
 
 TEST(Cli, UnknownCommandAndBadOptionsAreUsageErrors) {
