@@ -23,6 +23,8 @@ const std::vector<Command>& commands() {
       {"eval", "top-1 accuracy of a float, deployed or prepared model on Fashion-MNIST or a data folder", cmd_eval},
       {"bench", "a matrix of backends x observers x quantizers x bits x PTQ/QAT, with Markdown/CSV/JSON/HTML reports",
        cmd_bench},
+      {"check-plugin", "conformance kit: load a plugin library and run the generic checks of its kind",
+       cmd_check_plugin},
   };
   return table;
 }

@@ -53,5 +53,6 @@ int cmd_ptq(const std::vector<std::string>& args, std::ostream& out);
 int cmd_qat(const std::vector<std::string>& args, std::ostream& out);
 int cmd_eval(const std::vector<std::string>& args, std::ostream& out);
 int cmd_bench(const std::vector<std::string>& args, std::ostream& out);
+int cmd_check_plugin(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

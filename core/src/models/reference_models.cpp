@@ -150,7 +150,26 @@ double accuracy(Module& m, const LabeledData& data, int64_t batch_size, bool qui
                        [&](const at::Tensor& x) { return m.forward({x}).toTensor(); });
 }
 
+// Writes in eval mode through a temporary file and a rename (never a half-written model).
+void save_module(Module& m, const fs::path& out) {
+  m.eval();
+  const fs::path tmp = out.string() + ".tmp-" + std::to_string(::getpid());
+  try {
+    m.save(tmp.string());
+  } catch (const c10::Error& e) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw DataError(out.string() + ": cannot write the model: " + std::string(e.what()).substr(0, 200));
+  }
+  fs::rename(tmp, out);
+}
+
 }  // namespace
+
+void save_untrained_reference_model(const std::string& name, uint64_t seed, const fs::path& out) {
+  Module m = build(name, seed);
+  save_module(m, out);
+}
 
 std::vector<std::string> reference_model_names() { return {"small_cnn", "resnet_mini"}; }
 
@@ -203,16 +222,7 @@ TrainResult train_reference_model(const TrainOptions& o, const fs::path& out) {
   }
   for (auto& p : params) p.set_requires_grad(false);
   result.test_accuracy = accuracy(m, test, 1000, o.quiet);
-  m.eval();
-  const fs::path tmp = out.string() + ".tmp-" + std::to_string(::getpid());
-  try {
-    m.save(tmp.string());
-  } catch (const c10::Error& e) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw DataError(out.string() + ": cannot write the model: " + std::string(e.what()).substr(0, 200));
-  }
-  fs::rename(tmp, out);
+  save_module(m, out);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

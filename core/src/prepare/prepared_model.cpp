@@ -420,6 +420,9 @@ void PreparedModel::deploy(const std::filesystem::path& file) const {
       if (fq.deploy_form() == DeployForm::NNIELog)
         throw ModelError("site '" + impl_->sites[i].name + "': " + impl_->sites[i].config.fake_quantize +
                          " quantizes in the log domain, which aten fake-quant ops cannot express");
+      if (fq.deploy_form() == DeployForm::NonUniform)
+        throw ModelError("site '" + impl_->sites[i].name + "': " + impl_->sites[i].config.fake_quantize +
+                         " quantizes to non-uniform levels, which aten fake-quant ops cannot express");
       const QScheme& qs = fq.qscheme();
       const int64_t qmin = qs.quant_min(), qmax = qs.quant_max();
       const QParams q = fq.qparams();

@@ -16,6 +16,7 @@ class DoReFaFakeQuantize final : public mqb::FakeQuantizeBase {
 
   at::Tensor forward(const at::Tensor& input) override {
     check_input(input);
+    if (input.numel() == 0) return input;  // no largest magnitude to normalise by
     at::Tensor x = input.tanh();
     x = x.div(x.abs().max().add(1e-5));
     if (observer_enabled_) observe_and_update(x);

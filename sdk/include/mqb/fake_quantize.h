@@ -20,6 +20,7 @@ enum class DeployForm {
   Affine,     // QuantizeLinear/DequantizeLinear with scale and zero point
   NNIELog,    // HiSilicon's logarithmic codes: data_max only
   Identity,   // nothing to export (disabled)
+  NonUniform, // levels that are no affine grid (e.g. APoT): no aten fake-quant form
 };
 
 class MQB_API FakeQuantize {

@@ -37,6 +37,11 @@ struct TrainResult {
 // then writes it with torch.jit's format (temporary file + rename).
 MQB_API TrainResult train_reference_model(const TrainOptions& options, const std::filesystem::path& out);
 
+// Writes the untrained model (deterministic for `seed`) in torch.jit's format: a real
+// model for checks that need one but no training (`mqbench check-plugin` on backends).
+MQB_API void save_untrained_reference_model(const std::string& name, uint64_t seed,
+                                            const std::filesystem::path& out);
+
 // Fashion-MNIST normalisation the reference models expect: (pixel/255 - 0.2860) / 0.3530.
 MQB_API at::Tensor normalize_fashion_mnist(const at::Tensor& images);
 
