@@ -2,6 +2,7 @@
 #include "mqb/host/ptq.h"
 
 #include <chrono>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "mqb/host/evaluate.h"
@@ -35,7 +36,7 @@ nlohmann::json reconstruction_json(const std::optional<ReconstructionReport>& re
 }  // namespace
 
 PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const LabeledData& calib,
-                  const LabeledData& eval, const fs::path& out_dir, Registry& registry, const PtqOptions& o,
+                  const LabeledData& eval, const fs::path& out_dir, Registry& caller_registry, const PtqOptions& o,
                   double float_top1) {
   if (!eval.labels.defined()) throw DataError("PTQ evaluation data has no labels");
   if (calib.size() == 0) throw DataError("PTQ needs calibration data");
@@ -43,6 +44,10 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
   r.config_file = config_file.string();
   r.out_dir = out_dir;
   const Config cfg = load_config(config_file);
+  // The config's plugin_dirs come first on the search path, as for prepare and config show.
+  std::optional<Registry> own_registry;
+  if (!cfg.plugin_dirs.empty()) own_registry.emplace(SearchPath::standard(cfg.plugin_dirs));
+  Registry& registry = own_registry ? *own_registry : caller_registry;
   const ResolvedConfig resolved = resolve_config(cfg, registry);
   r.backend = resolved.backend;
   r.weight_desc = describe_side(resolved.qconfig.weight);

@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/serialization/pickle.h>
 
 #include <chrono>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -59,7 +60,7 @@ void set_train_mode(PreparedModel& model, bool freeze_bn) {
 }  // namespace
 
 QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const LabeledData& train,
-                  const LabeledData& eval, const fs::path& out, Registry& registry, const QatOptions& o) {
+                  const LabeledData& eval, const fs::path& out, Registry& caller_registry, const QatOptions& o) {
   if (o.epochs < 1) throw ConfigError("QAT needs at least one epoch");
   if (!train.labels.defined() || !eval.labels.defined()) throw DataError("QAT needs labelled data");
   std::error_code ec;
@@ -70,6 +71,10 @@ QatResult run_qat(const fs::path& model_file, const fs::path& config_file, const
     throw ConfigError(cfg.advanced_ptq->where.describe() +
                       ": advanced_ptq: reconstruction is a PTQ step that `mqbench qat` does not run; "
                       "use `mqbench ptq`, or set enabled = false");
+  // The config's plugin_dirs come first on the search path, as for prepare and config show.
+  std::optional<Registry> own_registry;
+  if (!cfg.plugin_dirs.empty()) own_registry.emplace(SearchPath::standard(cfg.plugin_dirs));
+  Registry& registry = own_registry ? *own_registry : caller_registry;
   const ResolvedConfig resolved = resolve_config(cfg, registry);
   QatResult r;
   r.backend = resolved.backend;

@@ -1,4 +1,5 @@
 // The README's example observer: running min/max scaled by a factor.
+#include <ATen/ops/isfinite.h>
 #include <ATen/ops/maximum.h>
 #include <ATen/ops/minimum.h>
 #include "mqb/observer_base.h"   // min/max state, qparams (MQBench's exact math), save/load
@@ -14,6 +15,8 @@ class HalfRangeObserver final : public mqb::ObserverBase {
   void observe(const at::Tensor& x) override {
     auto in = prepare_input(x);                        // float32, contiguous; empty -> ignored
     if (!in) return;
+    if (!at::isfinite(*in).all().item<bool>())         // NaN/Inf: refuse, keep the state
+      throw mqb::DataError("HalfRangeObserver: the batch holds NaN or Inf values");
     auto [lo, hi] = mqb::tensor_minmax(*in, scheme_.per_channel ? scheme_.ch_axis : -1);
     min_val_ = at::minimum(min_val_, lo.mul(shrink_));
     max_val_ = at::maximum(max_val_, hi.mul(shrink_));
