@@ -3,6 +3,8 @@
 #pragma once
 #include <string>
 
+#include <ATen/ops/empty.h>
+
 #include "check_recorder.h"
 #include "mqb/host/registry.h"
 
@@ -28,6 +30,19 @@ void check_rejects_unknown_parameter(Recorder& rec, const Params& base, Create&&
     throw CheckFailed("an unknown parameter 'mqb_check_no_such_key' was accepted silently "
                       "(call params.reject_unknown(\"<Name>\") after reading your keys)");
   });
+}
+
+// load_state() must refuse a state with a key the plugin does not know (the interface's
+// contract: unknown or missing keys are a DataError). `target` is the observer or quantizer.
+template <class Plugin>
+void expect_unknown_state_key_refused(Plugin& target, StateDict state) {
+  state["mqb_check_no_such_key"] = at::empty({1});
+  try {
+    target.load_state(state);
+  } catch (const Error&) {
+    return;
+  }
+  throw CheckFailed("load_state accepted a state with an unknown key 'mqb_check_no_such_key'");
 }
 
 // Probes one scheme (`probe` creates and calibrates): a plugin may refuse a scheme
