@@ -113,6 +113,12 @@ void check_backend(Registry& registry, const std::string& name, const PluginChec
     check_list(rules.act_output_ops, "act_output_ops");
     check_list(rules.output_pass_through_ops, "output_pass_through_ops");
     check_list(rules.reuse_quantizer_ops, "reuse_quantizer_ops");
+    check_list(rules.pass_through_producers, "pass_through_producers");
+    if (rules.quantize_bias) {
+      const QConfigSide& b = rules.bias_quantizer;
+      b.qscheme.validate();
+      registry.create_quantizer(b.fake_quantize, b.qscheme, b.fakeq_params, b.observer, b.observer_args);
+    }
     for (const auto& m : rules.implicit_merges) {
       const size_t arrow = m.find("<-");
       expect(arrow != std::string::npos, "implicit_merges entry '" + m + "' is not \"consumer<-producer\"");
@@ -141,11 +147,15 @@ void check_backend(Registry& registry, const std::string& name, const PluginChec
     po.warn_unsupported = false;
     pm.emplace(prepare(tmp.path / "small_cnn.pt", r, registry, po));
     expect(!pm->sites().empty(), "the reference CNN (conv, batch_norm, relu, max_pool, flatten, linear) got no site");
-    // small_cnn has two conv and two linear layers: one weight site each whose family the rules list.
+    // small_cnn has two conv and two linear layers: one weight site each whose family the rules
+    // list (plus a bias site each when the rules quantize biases).
     const int64_t want = 2 * contains(rules.weight_ops, "conv") + 2 * contains(rules.weight_ops, "linear");
     int64_t weights = 0;
     for (const auto& s : pm->sites()) {
-      if (s.kind == SiteKind::Weight) {
+      if (s.reason == "bias") {
+        expect(rules.quantize_bias && contains(rules.weight_ops, s.op),
+               "bias site '" + s.name + "' though the rules do not quantize biases of '" + s.op + "'");
+      } else if (s.kind == SiteKind::Weight) {
         ++weights;
         expect(contains(rules.weight_ops, s.op), "weight site '" + s.name + "' on op '" + s.op + "', not in weight_ops");
       } else if (s.reason == "input") {
