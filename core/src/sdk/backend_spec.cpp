@@ -53,4 +53,8 @@ DeclaredBackend::DeclaredBackend(BackendSpec spec, const Params& params) : spec_
   params.reject_unknown(spec_.name);
 }
 
+void DeclaredBackend::deploy(DeployContext& ctx) const {
+  if (spec_.deploy) spec_.deploy(ctx);
+}
+
 }  // namespace mqb

@@ -9,6 +9,7 @@ namespace mqb {
 Observer::~Observer() = default;
 FakeQuantize::~FakeQuantize() = default;
 BackendPreset::~BackendPreset() = default;
+void BackendPreset::deploy(DeployContext&) const {}
 
 void FakeQuantize::set_mode(QuantMode mode) {
   switch (mode) {

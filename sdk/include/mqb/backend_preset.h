@@ -11,6 +11,8 @@
 
 namespace mqb {
 
+class DeployContext;  // mqb/deploy.h
+
 // What quantizes one side (weights or activations) of every site.
 struct QConfigSide {
   std::string observer;       // plugin name, e.g. "MinMaxObserver"
@@ -80,6 +82,10 @@ class MQB_API BackendPreset {
   virtual SiteRules site_rules() const = 0;
   // MQBench's qtype tag: "affine", "nnie" or "vitis".
   virtual std::string qtype() const { return "affine"; }
+  // Writes the files this backend's toolchain consumes into ctx.out_dir(). The core has
+  // already written the QDQ ONNX model and the deployed TorchScript; the default adds
+  // nothing (QDQ ONNX only). Errors are mqb::Error subclasses naming the site or op.
+  virtual void deploy(DeployContext& ctx) const;
 };
 
 }  // namespace mqb

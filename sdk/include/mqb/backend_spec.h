@@ -2,7 +2,10 @@
 // override policy, site rules) and DeclaredBackend serves it through the
 // BackendPreset interface, so every backend is data and no plugin repeats code.
 #pragma once
+#include <functional>
+
 #include "mqb/backend_preset.h"
+#include "mqb/deploy.h"
 
 namespace mqb {
 
@@ -30,6 +33,8 @@ struct BackendSpec {
   std::optional<QConfig> defaults;  // nullopt: the user gives everything (Academic)
   OverridePolicy policy;
   SiteRules rules;
+  // The backend's deploy writer (BackendPreset::deploy); empty: QDQ ONNX only.
+  std::function<void(DeployContext&)> deploy;
 };
 
 class MQB_API DeclaredBackend : public BackendPreset {
@@ -41,6 +46,7 @@ class MQB_API DeclaredBackend : public BackendPreset {
   OverridePolicy override_policy() const override { return spec_.policy; }
   SiteRules site_rules() const override { return spec_.rules; }
   std::string qtype() const override { return spec_.qtype; }
+  void deploy(DeployContext& ctx) const override;
 
  private:
   BackendSpec spec_;
