@@ -25,6 +25,8 @@ const std::vector<Command>& commands() {
        cmd_bench},
       {"check-plugin", "conformance kit: load a plugin library and run the generic checks of its kind",
        cmd_check_plugin},
+      {"deploy", "writes the deployed TorchScript, the QDQ ONNX model and the backend's own files from a prepared model", cmd_deploy},
+      {"verify", "runs a deploy folder's ONNX model in ONNX Runtime against its TorchScript: top-1 of each, agreement", cmd_verify},
   };
   return table;
 }

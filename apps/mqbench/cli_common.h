@@ -54,5 +54,7 @@ int cmd_qat(const std::vector<std::string>& args, std::ostream& out);
 int cmd_eval(const std::vector<std::string>& args, std::ostream& out);
 int cmd_bench(const std::vector<std::string>& args, std::ostream& out);
 int cmd_check_plugin(const std::vector<std::string>& args, std::ostream& out);
+int cmd_deploy(const std::vector<std::string>& args, std::ostream& out);
+int cmd_verify(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace mqb::cli

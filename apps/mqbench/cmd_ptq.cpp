@@ -24,12 +24,14 @@ int cmd_ptq(const std::vector<std::string>& args, std::ostream& out) {
       "calib-batches", po::value(&o.calib_batches)->default_value(o.calib_batches), "calibration batches")(
       "batch-size", po::value(&o.batch_size)->default_value(o.batch_size), "calibration batch size")(
       "out", po::value(&out_dir)->required(), "output folder (one sub-folder per config)")(
+      "deploy", "also write <out>/<config>/deploy/: QDQ ONNX, the backend's own files, deploy.json")(
       "quiet", "no progress lines")("json", "print JSON");
   po::variables_map vm;
-  const std::string usage = "mqbench ptq --config C.toml [--config ...] [--model M.pt] [--data DIR] --out DIR";
+  const std::string usage = "mqbench ptq --config C.toml [--config ...] [--model M.pt] [--data DIR] [--deploy] --out DIR";
   if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
   if (configs.empty()) throw UsageError("at least one --config is needed\nusage: " + usage);
   o.quiet = vm.count("quiet") > 0;
+  o.deploy = vm.count("deploy") > 0;
   model = model_or_reference(model);
   const WorkflowData data = load_workflow_data(data_dir);
   const LabeledData& calib = data.train;

@@ -272,6 +272,8 @@ FakeQuantize& PreparedModel::quantizer(const std::string& site) {
   return *impl_->states[i]->fq;
 }
 
+const std::string& PreparedModel::backend() const { return impl_->backend; }
+
 QParams PreparedModel::qparams(const std::string& site) const {
   return impl_->states[impl_->find(site)]->fq->qparams();
 }

@@ -5,10 +5,12 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "mqb/host/deploy.h"
 #include "mqb/host/evaluate.h"
 #include "mqb/host/prepare.h"
 #include "mqb/host/progress.h"
 #include "mqb/host/reference_models.h"
+#include "mqb/host/registry.h"
 #include "mqb/host/tensor_io.h"
 #include "mqb/version.h"
 #include "site_sqnr_json.h"
@@ -104,6 +106,19 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
     deploy_note = std::string("not written: ") + e.what();
     if (!o.quiet) std::fprintf(stderr, "warning: %s: no TorchScript deploy: %s\n", r.backend.c_str(), e.what());
   }
+  nlohmann::json deploy_folder = nullptr;
+  if (o.deploy) {
+    try {
+      DeployOptions d;
+      d.model_name = model_file.stem().string();
+      d.input_shape = calib.inputs.sizes().vec();
+      d.input_shape[0] = 1;
+      deploy_folder = deploy_model(model, *registry.create_backend(resolved.backend), out_dir / "deploy", d).out_dir.string();
+    } catch (const Error& e) {
+      deploy_folder = std::string("not written: ") + e.what();
+      if (!o.quiet) std::fprintf(stderr, "warning: %s: no deploy folder: %s\n", r.backend.c_str(), e.what());
+    }
+  }
   const nlohmann::json report = {
       {"model", model_file.string()},       {"config", config_file.string()},
       {"backend", r.backend},               {"weight", r.weight_desc},
@@ -112,7 +127,7 @@ PtqResult run_ptq(const fs::path& model_file, const fs::path& config_file, const
       {"sites", r.sites},                   {"calibration_batches", n_batches},
       {"batch_size", o.batch_size},         {"calibration_seconds", r.calibration_seconds},
       {"eval_images", eval.size()},         {"site_sqnr", site_sqnr_json(r.site_errors)},
-      {"deployed", deploy_note},
+      {"deployed", deploy_note},           {"deploy_folder", deploy_folder},
       {"reconstruction", reconstruction_json(r.reconstruction, cfg)},
       {"versions", {{"mqbench", MQB_SDK_VERSION}, {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)}}}};
   write_text_file(out_dir / "report.json", report.dump(2) + "\n");

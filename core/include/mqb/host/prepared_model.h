@@ -63,6 +63,8 @@ class MQB_API PreparedModel {
   NamedTensors parameters();
 
   const std::vector<SiteInfo>& sites() const;
+  // The backend plugin the model was prepared for.
+  const std::string& backend() const;
   std::vector<std::string> site_names() const;
   FakeQuantize& quantizer(const std::string& site);
   QParams qparams(const std::string& site) const;

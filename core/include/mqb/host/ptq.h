@@ -20,6 +20,9 @@ struct PtqOptions {
   int64_t batch_size = 64;
   int64_t eval_batch_size = 1000;
   bool quiet = false;
+  // Also write the deploy folder <out_dir>/deploy/ (mqb/host/deploy.h): QDQ ONNX,
+  // the backend's own files, deploy.json.
+  bool deploy = false;
 };
 
 struct PtqResult {

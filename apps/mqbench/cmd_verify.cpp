@@ -1,0 +1,56 @@
+// `mqbench verify`: deployed ONNX in ONNX Runtime vs the deployed TorchScript here,
+// per deploy folder: top-1 of each, agreement, largest output difference in steps.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli_common.h"
+#include "mqb/host/reference_models.h"
+#include "mqb/host/verify.h"
+
+namespace mqb::cli {
+
+int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
+  po::options_description opts("options");
+  std::string deployed, data_dir, script;
+  int64_t limit = 0;
+  opts.add_options()("deployed", po::value(&deployed), "a deploy folder (deploy.json), or a folder of them")(
+      "data", po::value(&data_dir), "a data folder (inputs.npy [+ labels.npy]); default: Fashion-MNIST test split")(
+      "limit", po::value(&limit), "use only the first N images")(
+      "ort-script", po::value(&script), "the ONNX Runtime client (default scripts/ort/run_onnx.js; MQB_ORT_SCRIPT)")(
+      "json", "print JSON");
+  po::variables_map vm;
+  const std::string usage = "mqbench verify --deployed DIR [--data D] [--limit N]";
+  if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
+  if (deployed.empty()) throw UsageError("--deployed is required\nusage: " + usage);
+  if (limit < 0) throw UsageError("--limit must be >= 0");
+  const auto dirs = find_deploy_dirs(deployed);
+  LabeledData data = load_workflow_data(data_dir, /*with_train=*/false).eval;
+  if (limit > 0 && limit < data.size()) {
+    data.inputs = data.inputs.slice(0, 0, limit);
+    if (data.labels.defined()) data.labels = data.labels.slice(0, 0, limit);
+  }
+  VerifyOptions o;
+  o.ort_script = script;
+  nlohmann::json rows = nlohmann::json::array();
+  if (!vm.count("json"))
+    out << "deploy folder | backend | images | TorchScript top-1 % | ORT top-1 % | agreement % | max |diff| | steps\n";
+  for (const auto& d : dirs) {
+    const VerifyResult r = verify_deployed(d, data, o);
+    if (vm.count("json")) {
+      rows.push_back({{"dir", r.dir.string()}, {"backend", r.backend}, {"images", r.images},
+                      {"torchscript_top1", r.sim_top1}, {"ort_top1", r.ort_top1}, {"agreement", r.agreement},
+                      {"max_abs_diff", r.max_abs_diff}, {"step", r.step}, {"max_diff_steps", r.max_diff_steps}});
+    } else {
+      char line[512];
+      std::snprintf(line, sizeof line, "%s | %s | %lld | %.2f | %.2f | %.2f | %.3g | %.3g\n", r.dir.string().c_str(),
+                    r.backend.c_str(), static_cast<long long>(r.images), r.sim_top1, r.ort_top1, r.agreement,
+                    r.max_abs_diff, r.max_diff_steps);
+      out << line;
+    }
+  }
+  if (vm.count("json")) out << rows.dump(2) << "\n";
+  return kOk;
+}
+
+}  // namespace mqb::cli
