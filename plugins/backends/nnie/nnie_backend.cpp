@@ -7,6 +7,20 @@ namespace {
 
 using namespace mqb;
 
+// NNIE: data_max of every layer's quantized inputs (gfpq_param_dict), plus the float
+// model with weights clipped to [-data_max, data_max] (DEPLOY.md).
+void write_files(DeployContext& ctx) {
+  ctx.write_onnx(ctx.model_name() + "_deploy_model.onnx", OnnxForm::Float);
+  nlohmann::json layers = nlohmann::json::object();
+  for (const DeploySite& s : ctx.sites()) {
+    if (s.is_weight) continue;
+    const auto dot = s.name.rfind(".input");
+    const std::string layer = dot == std::string::npos ? s.name : s.name.substr(0, dot);
+    layers[layer].push_back(s.log_domain ? s.data_max : s.abs_max());
+  }
+  ctx.write_json(ctx.model_name() + "_gfpq_param_dict.json", {{"nnie", {{"gfpq_param_dict", layers}}}});
+}
+
 BackendSpec spec() {
   BackendSpec s;
   s.name = "NNIE";
@@ -15,6 +29,7 @@ BackendSpec spec() {
                        make_side("EMAMinMaxObserver", "NNIEFakeQuantize", make_qscheme(8, true, false))};
   s.policy.only_observers_overridable = true;
   s.rules = model_quantizer_rules();
+  s.deploy = write_files;
   return s;
 }
 

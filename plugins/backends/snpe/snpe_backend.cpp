@@ -7,11 +7,36 @@ namespace {
 
 using namespace mqb;
 
+// SNPE / QNN quantization overrides (AIMET encodings format, DEPLOY.md): every site,
+// weights included (MQBench leaves param_encodings empty, so SNPE re-derives weight
+// encodings and loses the simulated ones), plus the float model with clipped weights.
+nlohmann::json encoding(const DeploySite& s, size_t c) {
+  return {{"bitwidth", s.bit},
+          {"min", s.range_min(c)},
+          {"max", s.range_max(c)},
+          {"scale", s.scale.at(c)},
+          {"offset", s.quant_min - s.zero_point.at(c)},
+          {"is_symmetric", s.symmetric ? "True" : "False"},
+          {"dtype", "int"}};
+}
+
+void write_files(DeployContext& ctx) {
+  ctx.write_onnx(ctx.model_name() + "_deploy_model.onnx", OnnxForm::Float);
+  nlohmann::json act = nlohmann::json::object(), param = nlohmann::json::object();
+  for (const DeploySite& s : ctx.sites()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (size_t c = 0; c < s.scale.size(); ++c) list.push_back(encoding(s, c));
+    (s.is_weight ? param : act)[s.tensor] = list;
+  }
+  ctx.write_json(ctx.model_name() + "_encodings.json", {{"activation_encodings", act}, {"param_encodings", param}});
+}
+
 BackendSpec spec() {
   BackendSpec s;
   s.name = "SNPE";
   s.defaults = lsq_defaults(make_qscheme(8, false, false), make_qscheme(8, false, false));
   s.rules = total_int_quantizer_rules();
+  s.deploy = write_files;
   return s;
 }
 

@@ -2,6 +2,7 @@
 // Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
 #include "mqb/backend_spec.h"
 #include "mqb/plugin.h"
+#include "tensorrt_deploy.h"
 
 namespace {
 
@@ -17,6 +18,7 @@ BackendSpec spec() {
   s.rules.skip_consumers_with_scalar_inputs = true;
   // scale-shift, the attention-mask add after the scaled scores, embedding sums
   s.rules.implicit_merges = {"add<-mul", "add<-div", "add<-embedding"};
+  s.deploy = tensorrt::write_deploy_files;  // the same files as Tensorrt
   return s;
 }
 
