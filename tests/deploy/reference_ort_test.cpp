@@ -1,0 +1,136 @@
+// The real-engine check on the Fashion-MNIST reference models: `mqbench ptq --deploy`,
+// then `mqbench verify` runs the QDQ ONNX in ONNX Runtime against the deployed
+// TorchScript on the 10000 test images. W8A8 and W4A8: ONNX Runtime's top-1 within
+// 0.1 % of the simulation's and top-1 agreement >= 99.5 %. Stock PyTorch loads the
+// deployed TorchScript and gives LibTorch's outputs exactly.
+#include <ATen/ops/equal.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_common.h"
+#include "mqb/host/datasets.h"
+#include "mqb/host/reference_models.h"
+#include "mqb/host/tensor_io.h"
+#include "prepare_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path work_dir() {
+  static fs::path d = [] {
+    fs::path p = fs::temp_directory_path() / ("mqb_deploy_ref_" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+int run(std::vector<std::string> args, std::string* out_text = nullptr) {
+  std::ostringstream out, err;
+  const int code = mqb::cli::run_main(args, out, err);
+  if (out_text) *out_text = out.str();
+  if (code != 0) ADD_FAILURE() << "mqbench exited " << code << ": " << err.str();
+  return code;
+}
+
+// The whole test split, normalised (verify's data) and a small training folder (PTQ's
+// calibration and, since ptq evaluates on its --data, a quick evaluation).
+fs::path test_folder() {
+  const fs::path d = work_dir() / "test_data";
+  if (fs::exists(d / "labels.npy")) return d;
+  fs::create_directories(d);
+  mqb::LabeledData test = mqb::load_fashion_mnist(mqb::Split::Test);
+  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(test.inputs));
+  mqb::write_npy(d / "labels.npy", test.labels);
+  return d;
+}
+
+fs::path calib_folder() {
+  const fs::path d = work_dir() / "calib_data";
+  if (fs::exists(d / "labels.npy")) return d;
+  fs::create_directories(d);
+  mqb::LabeledData train = mqb::load_fashion_mnist(mqb::Split::Train);
+  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(train.inputs.narrow(0, 0, 512)));
+  mqb::write_npy(d / "labels.npy", train.labels.narrow(0, 0, 512));
+  return d;
+}
+
+fs::path trained(const std::string& name, int64_t limit) {
+  const fs::path model = work_dir() / (name + ".pt");
+  if (!fs::exists(model)) {
+    EXPECT_EQ(run({"train", "--model", name, "--limit", std::to_string(limit), "--out", model.string(), "--quiet"}), 0);
+  }
+  return model;
+}
+
+// ptq --deploy under each config, then verify over the whole test split.
+nlohmann::json ptq_and_verify(const fs::path& model, const std::vector<std::string>& configs, const std::string& tag) {
+  const fs::path out = work_dir() / ("ptq_" + tag);
+  std::vector<std::string> args = {"ptq", "--model", model.string(), "--data", calib_folder().string(),
+                                   "--calib-batches", "4", "--deploy", "--out", out.string(), "--quiet"};
+  for (const auto& c : configs) {
+    args.push_back("--config");
+    args.push_back(std::string(MQB_SOURCE_DIR) + "/configs/" + c);
+  }
+  if (run(args) != 0) return nlohmann::json::array();
+  std::string text;
+  if (run({"verify", "--deployed", out.string(), "--data", test_folder().string(), "--json"}, &text) != 0)
+    return nlohmann::json::array();
+  return nlohmann::json::parse(text);
+}
+
+void expect_engine_agrees(const nlohmann::json& rows, size_t expected_rows) {
+  ASSERT_EQ(rows.size(), expected_rows) << rows.dump(2);
+  for (const auto& r : rows) {
+    std::printf("[ verify ] %-40s TorchScript %.2f %%  ORT %.2f %%  agreement %.2f %%  max diff %.3g steps\n",
+                r.at("dir").get<std::string>().c_str(), r.at("torchscript_top1").get<double>(),
+                r.at("ort_top1").get<double>(), r.at("agreement").get<double>(), r.at("max_diff_steps").get<double>());
+    EXPECT_EQ(r.at("images"), 10000);
+    EXPECT_GT(r.at("torchscript_top1").get<double>(), 60.0) << r.dump();
+    EXPECT_LE(std::abs(r.at("ort_top1").get<double>() - r.at("torchscript_top1").get<double>()), 0.1) << r.dump();
+    EXPECT_GE(r.at("agreement").get<double>(), 99.5) << r.dump();
+  }
+}
+
+TEST(ReferenceModelsInOnnxRuntime, SmallCnnW8A8AndW4A8) {
+  const auto rows = ptq_and_verify(trained("small_cnn", 4096), {"tensorrt.toml", "compare/w4a8_minmax.toml"}, "cnn");
+  expect_engine_agrees(rows, 2);
+}
+
+TEST(ReferenceModelsInOnnxRuntime, ResnetMiniW8A8) {
+  const auto rows = ptq_and_verify(trained("resnet_mini", 2048), {"qdq.toml"}, "resnet");
+  expect_engine_agrees(rows, 1);
+}
+
+// The deploy folder's TorchScript in stock PyTorch (/usr/bin/python3): LibTorch's outputs,
+// bit for bit.
+TEST(ReferenceModelsInOnnxRuntime, DeployedTorchScriptLoadsInStockPytorch) {
+  const fs::path model = trained("small_cnn", 4096);
+  const fs::path out = work_dir() / "ptq_torchscript";
+  ASSERT_EQ(run({"ptq", "--model", model.string(), "--data", calib_folder().string(), "--calib-batches", "2",
+                 "--deploy", "--config", std::string(MQB_SOURCE_DIR) + "/configs/snpe.toml", "--out", out.string(),
+                 "--quiet"}),
+            0);
+  const fs::path deployed = out / "snpe" / "deploy" / "deployed.pt";
+  const fs::path x = work_dir() / "x.npy", y = work_dir() / "y.npy", script = work_dir() / "run.py";
+  const at::Tensor input = mqb::read_npy(calib_folder() / "inputs.npy").narrow(0, 0, 64).contiguous();
+  mqb::write_npy(x, input);
+  std::ofstream(script) << "import sys, numpy as np, torch\n"
+                           "torch.set_num_threads(1)\n"
+                           "m = torch.jit.load(sys.argv[1])\n"
+                           "with torch.no_grad():\n"
+                           "    np.save(sys.argv[3], m(torch.from_numpy(np.load(sys.argv[2]))).numpy())\n";
+  const std::string cmd = "OMP_NUM_THREADS=1 /usr/bin/python3 " + script.string() + " " + deployed.string() + " " +
+                          x.string() + " " + y.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const at::Tensor ours = mqb::test::run_torchscript(deployed.string(), input);
+  EXPECT_TRUE(at::equal(mqb::read_npy(y), ours));
+}
+
+}  // namespace
