@@ -14,13 +14,16 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
   po::options_description opts("options");
   std::string deployed, data_dir, script;
   int64_t limit = 0;
+  VerifyOptions o;
   opts.add_options()("deployed", po::value(&deployed), "a deploy folder (deploy.json), or a folder of them")(
       "data", po::value(&data_dir), "a data folder (inputs.npy [+ labels.npy]); default: Fashion-MNIST test split")(
       "limit", po::value(&limit), "use only the first N images")(
       "ort-script", po::value(&script), "the ONNX Runtime client (default scripts/ort/run_onnx.js; MQB_ORT_SCRIPT)")(
+      "ort-optimization", po::value(&o.ort_optimization)->default_value("all"),
+      "ONNX Runtime graph optimization: all (fuses Q/DQ into integer kernels), extended, basic, disabled")(
       "json", "print JSON");
   po::variables_map vm;
-  const std::string usage = "mqbench verify --deployed DIR [--data D] [--limit N]";
+  const std::string usage = "mqbench verify --deployed DIR [--data D] [--limit N] [--ort-optimization all|disabled]";
   if (!parse_options(args, opts, {}, vm, usage, out)) return kOk;
   if (deployed.empty()) throw UsageError("--deployed is required\nusage: " + usage);
   if (limit < 0) throw UsageError("--limit must be >= 0");
@@ -30,7 +33,6 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
     data.inputs = data.inputs.slice(0, 0, limit);
     if (data.labels.defined()) data.labels = data.labels.slice(0, 0, limit);
   }
-  VerifyOptions o;
   o.ort_script = script;
   nlohmann::json rows = nlohmann::json::array();
   if (!vm.count("json"))

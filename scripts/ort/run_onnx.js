@@ -59,7 +59,11 @@ async function main() {
   if (!model || !inputs || !outputs) fail('usage: node run_onnx.js MODEL.onnx INPUTS.npy OUTPUTS.npy [BATCH]');
   const batch = batchArg ? Number(batchArg) : 500;
   const x = readNpy(inputs);
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  // MQB_ORT_OPT: graph optimization level (all, extended, basic, disabled); `disabled`
+  // runs the Q/DQ ops as written instead of fusing them into integer kernels.
+  const opts = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  if (process.env.MQB_ORT_OPT) opts.graphOptimizationLevel = process.env.MQB_ORT_OPT;
+  const session = await ort.InferenceSession.create(model, opts);
   const n = x.dims[0];
   const per = x.data.length / n;
   let outDims = null;

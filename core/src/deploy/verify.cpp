@@ -14,6 +14,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "../prepare/prepared_impl.h"
@@ -93,7 +94,11 @@ at::Tensor run_onnx_runtime(const fs::path& onnx, const at::Tensor& inputs, cons
   TempDir tmp;
   const fs::path in = tmp.path / "inputs.npy", out = tmp.path / "outputs.npy", err = tmp.path / "stderr.txt";
   write_npy(in, inputs.to(at::kFloat).contiguous());
-  const std::string cmd = quote(node.string()) + " " + quote(script.string()) + " " + quote(onnx.string()) + " " +
+  static const std::set<std::string> levels = {"all", "extended", "basic", "disabled"};
+  if (!levels.count(o.ort_optimization))
+    throw Error("verify: ONNX Runtime optimization level '" + o.ort_optimization +
+                "' is not one of all, extended, basic, disabled");
+  const std::string cmd = "MQB_ORT_OPT=" + o.ort_optimization + " " + quote(node.string()) + " " + quote(script.string()) + " " + quote(onnx.string()) + " " +
                           quote(in.string()) + " " + quote(out.string()) + " " + std::to_string(o.batch_size) + " 2>" +
                           quote(err.string());
   const int rc = std::system(cmd.c_str());

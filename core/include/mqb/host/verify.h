@@ -14,6 +14,10 @@ namespace mqb {
 struct VerifyOptions {
   std::filesystem::path ort_script;  // empty: default_ort_script()
   int64_t batch_size = 500;
+  // ONNX Runtime's graph optimization level: "all" (default, what a deployment runs:
+  // Q/DQ pairs fused into integer kernels such as QLinearConv), "extended", "basic", or
+  // "disabled" (Q/DQ ops run as written, in float).
+  std::string ort_optimization = "all";
 };
 
 struct VerifyResult {
