@@ -37,8 +37,20 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
   nlohmann::json rows = nlohmann::json::array();
   if (!vm.count("json"))
     out << "deploy folder | backend | images | TorchScript top-1 % | ORT top-1 % | agreement % | max |diff| | steps\n";
+  // One folder that cannot run (NNIE has no QDQ model) does not hide the others; the
+  // exit code says that something failed.
+  int code = kOk;
   for (const auto& d : dirs) {
-    const VerifyResult r = verify_deployed(d, data, o);
+    VerifyResult r;
+    try {
+      r = verify_deployed(d, data, o);
+    } catch (const Error& e) {
+      if (dirs.size() == 1) throw;
+      code = kFailure;
+      if (vm.count("json")) rows.push_back({{"dir", d.string()}, {"error", e.what()}});
+      else out << d.string() << " | error: " << e.what() << "\n";
+      continue;
+    }
     if (vm.count("json")) {
       rows.push_back({{"dir", r.dir.string()}, {"backend", r.backend}, {"images", r.images},
                       {"torchscript_top1", r.sim_top1}, {"ort_top1", r.ort_top1}, {"agreement", r.agreement},
@@ -52,7 +64,7 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
     }
   }
   if (vm.count("json")) out << rows.dump(2) << "\n";
-  return kOk;
+  return code;
 }
 
 }  // namespace mqb::cli

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli_common.h"
+#include "support/cli_run.h"
 #include "mqb/host/datasets.h"
 #include "mqb/host/reference_models.h"
 #include "mqb/host/tensor_io.h"
@@ -16,21 +16,11 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path work_dir() {
-  static fs::path d = [] {
-    fs::path p = fs::temp_directory_path() / ("mqb_ptq_" + std::to_string(::getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
+  static const fs::path d = mqb::test::process_work_dir("mqb_ptq_");
   return d;
 }
 
-int run(std::vector<std::string> args, std::string* out_text = nullptr) {
-  std::ostringstream out, err;
-  const int code = mqb::cli::run_main(args, out, err);
-  if (out_text) *out_text = out.str();
-  if (code != 0) ADD_FAILURE() << "mqbench exited " << code << ": " << err.str();
-  return code;
-}
+using mqb::test::run_cli;
 
 // A small labelled folder: the first 600 test images, normalised as the models expect.
 fs::path data_folder() {
@@ -47,10 +37,10 @@ fs::path data_folder() {
 
 TEST(PtqCommand, ReportArtefactsAndDeployedModelAgreeWithTheSimulation) {
   const fs::path model = work_dir() / "cnn.pt";
-  ASSERT_EQ(run({"train", "--model", "small_cnn", "--limit", "4096", "--out", model.string(), "--quiet"}), 0);
+  ASSERT_EQ(run_cli({"train", "--model", "small_cnn", "--limit", "4096", "--out", model.string(), "--quiet"}), 0);
   const fs::path out = work_dir() / "ptq";
   std::string table;
-  ASSERT_EQ(run({"ptq", "--config", std::string(MQB_SOURCE_DIR) + "/configs/tensorrt.toml", "--model", model.string(),
+  ASSERT_EQ(run_cli({"ptq", "--config", std::string(MQB_SOURCE_DIR) + "/configs/tensorrt.toml", "--model", model.string(),
                  "--data", data_folder().string(), "--calib-batches", "4", "--out", out.string(), "--quiet"},
                 &table),
             0);
@@ -69,12 +59,12 @@ TEST(PtqCommand, ReportArtefactsAndDeployedModelAgreeWithTheSimulation) {
   // The deployed TorchScript (aten fake-quant ops only) scores what the simulation scored,
   // and so does the saved prepared state.
   std::string eval_out;
-  ASSERT_EQ(run({"eval", "--model", (out / "tensorrt" / "deployed.pt").string(), "--data", data_folder().string(),
+  ASSERT_EQ(run_cli({"eval", "--model", (out / "tensorrt" / "deployed.pt").string(), "--data", data_folder().string(),
                  "--json", "--quiet"},
                 &eval_out),
             0);
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(eval_out).at("top1").get<double>(), quant_top1);
-  ASSERT_EQ(run({"eval", "--prepared", (out / "tensorrt" / "prepared.mqb").string(), "--data",
+  ASSERT_EQ(run_cli({"eval", "--prepared", (out / "tensorrt" / "prepared.mqb").string(), "--data",
                  data_folder().string(), "--json", "--quiet"},
                 &eval_out),
             0);
@@ -128,7 +118,7 @@ TEST(PtqCommand, TrainReusesTheCachedModel) {
   const fs::path model = work_dir() / "reuse.pt";
   std::ofstream(model) << "placeholder";  // an existing file is reused, not retrained
   std::string text;
-  ASSERT_EQ(run({"train", "--out", model.string()}, &text), 0);
+  ASSERT_EQ(run_cli({"train", "--out", model.string()}, &text), 0);
   EXPECT_NE(text.find("reusing " + model.string()), std::string::npos) << text;
 }
 
@@ -146,7 +136,7 @@ TEST(PtqCommand, MissingInputsAreClearErrors) {
 
 TEST(QatCommand, ResumingFromACheckpointReproducesTheUninterruptedRun) {
   const fs::path model = work_dir() / "qat_cnn.pt";
-  ASSERT_EQ(run({"train", "--limit", "2048", "--out", model.string(), "--quiet"}), 0);
+  ASSERT_EQ(run_cli({"train", "--limit", "2048", "--out", model.string(), "--quiet"}), 0);
   const std::string config = std::string(MQB_SOURCE_DIR) + "/configs/compare/w4a4_qat_lsq.toml";
   const std::vector<std::string> common = {"qat", "--config", config, "--model", model.string(), "--data",
                                            data_folder().string(), "--epochs", "2", "--batch-size", "100",
@@ -157,9 +147,9 @@ TEST(QatCommand, ResumingFromACheckpointReproducesTheUninterruptedRun) {
     return a;
   };
   std::string straight, first, resumed;
-  ASSERT_EQ(run(with({"--out", (work_dir() / "qat_a").string()}), &straight), 0);
-  ASSERT_EQ(run(with({"--out", (work_dir() / "qat_b").string(), "--stop-after", "1"}), &first), 0);
-  ASSERT_EQ(run(with({"--out", (work_dir() / "qat_b").string(), "--resume"}), &resumed), 0);
+  ASSERT_EQ(run_cli(with({"--out", (work_dir() / "qat_a").string()}), &straight), 0);
+  ASSERT_EQ(run_cli(with({"--out", (work_dir() / "qat_b").string(), "--stop-after", "1"}), &first), 0);
+  ASSERT_EQ(run_cli(with({"--out", (work_dir() / "qat_b").string(), "--resume"}), &resumed), 0);
   const auto a = nlohmann::json::parse(straight), b = nlohmann::json::parse(resumed);
   EXPECT_EQ(a.at("final_top1").get<double>(), b.at("final_top1").get<double>());
   // The learned quantizer state is identical too.

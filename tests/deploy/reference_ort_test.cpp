@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli_common.h"
+#include "support/cli_run.h"
 #include "mqb/host/datasets.h"
 #include "mqb/host/reference_models.h"
 #include "mqb/host/tensor_io.h"
@@ -23,52 +23,36 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path work_dir() {
-  static fs::path d = [] {
-    fs::path p = fs::temp_directory_path() / ("mqb_deploy_ref_" + std::to_string(::getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
+  static const fs::path d = mqb::test::process_work_dir("mqb_deploy_ref_");
   return d;
 }
 
-int run(std::vector<std::string> args, std::string* out_text = nullptr) {
-  std::ostringstream out, err;
-  const int code = mqb::cli::run_main(args, out, err);
-  if (out_text) *out_text = out.str();
-  if (code != 0) ADD_FAILURE() << "mqbench exited " << code << ": " << err.str();
-  return code;
-}
+using mqb::test::run_cli;
 
-// The whole test split, normalised (verify's data) and a small training folder (PTQ's
-// calibration and, since ptq evaluates on its --data, a quick evaluation).
-fs::path test_folder() {
-  const fs::path d = work_dir() / "test_data";
+// A folder of the first `count` normalised images of a Fashion-MNIST split.
+fs::path fashion_folder(const std::string& name, mqb::Split split, int64_t count) {
+  const fs::path d = work_dir() / name;
   if (fs::exists(d / "labels.npy")) return d;
   fs::create_directories(d);
-  mqb::LabeledData test = mqb::load_fashion_mnist(mqb::Split::Test);
-  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(test.inputs));
-  mqb::write_npy(d / "labels.npy", test.labels);
+  mqb::LabeledData data = mqb::load_fashion_mnist(split);
+  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(data.inputs.narrow(0, 0, count)));
+  mqb::write_npy(d / "labels.npy", data.labels.narrow(0, 0, count));
   return d;
 }
-
-fs::path calib_folder() {
-  const fs::path d = work_dir() / "calib_data";
-  if (fs::exists(d / "labels.npy")) return d;
-  fs::create_directories(d);
-  mqb::LabeledData train = mqb::load_fashion_mnist(mqb::Split::Train);
-  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(train.inputs.narrow(0, 0, 512)));
-  mqb::write_npy(d / "labels.npy", train.labels.narrow(0, 0, 512));
-  return d;
-}
+// verify's data: the whole test split; ptq's calibration (and quick evaluation) data.
+fs::path test_folder() { return fashion_folder("test_data", mqb::Split::Test, 10000); }
+fs::path calib_folder() { return fashion_folder("calib_data", mqb::Split::Train, 512); }
 
 // A quick training run: `limit` images in batches of 32 (small_cnn reaches about 80 %,
 // resnet_mini about 72 % on 8192 images; an undertrained net has near-ties everywhere
-// and any two engines disagree on them).
+// and any two engines disagree on them). Trained once into the build tree and shared by
+// the tests of this suite (each runs in its own process; the file is written atomically).
 fs::path trained(const std::string& name, int64_t limit) {
-  const fs::path model = work_dir() / (name + ".pt");
+  const fs::path model = fs::path(MQB_PREPARE_MODELS_DIR) / (name + "_trained_" + std::to_string(limit) + ".pt");
   if (!fs::exists(model)) {
-    EXPECT_EQ(run({"train", "--model", name, "--limit", std::to_string(limit), "--batch-size", "32", "--out",
-                   model.string(), "--quiet"}),
+    fs::create_directories(model.parent_path());
+    EXPECT_EQ(run_cli({"train", "--model", name, "--limit", std::to_string(limit), "--batch-size", "32", "--out",
+                       model.string(), "--quiet"}),
               0);
   }
   return model;
@@ -83,9 +67,9 @@ nlohmann::json ptq_and_verify(const fs::path& model, const std::vector<std::stri
     args.push_back("--config");
     args.push_back(std::string(MQB_SOURCE_DIR) + "/configs/" + c);
   }
-  if (run(args) != 0) return nlohmann::json::array();
+  if (run_cli(args) != 0) return nlohmann::json::array();
   std::string text;
-  if (run({"verify", "--deployed", out.string(), "--data", test_folder().string(), "--json"}, &text) != 0)
+  if (run_cli({"verify", "--deployed", out.string(), "--data", test_folder().string(), "--json"}, &text) != 0)
     return nlohmann::json::array();
   return nlohmann::json::parse(text);
 }
@@ -118,7 +102,7 @@ TEST(ReferenceModelsInOnnxRuntime, ResnetMiniW8A8) {
 TEST(ReferenceModelsInOnnxRuntime, DeployedTorchScriptLoadsInStockPytorch) {
   const fs::path model = trained("small_cnn", 4096);
   const fs::path out = work_dir() / "ptq_torchscript";
-  ASSERT_EQ(run({"ptq", "--model", model.string(), "--data", calib_folder().string(), "--calib-batches", "2",
+  ASSERT_EQ(run_cli({"ptq", "--model", model.string(), "--data", calib_folder().string(), "--calib-batches", "2",
                  "--deploy", "--config", std::string(MQB_SOURCE_DIR) + "/configs/snpe.toml", "--out", out.string(),
                  "--quiet"}),
             0);
