@@ -76,7 +76,7 @@ TEST(PtqCommand, ReportArtefactsAndDeployedModelAgreeWithTheSimulation) {
 // deployed TorchScript (hard-rounded weights) scores what the simulation scored.
 TEST(PtqCommand, AdvancedPtqConfigRunsReconstructionAndDeploysItsWeights) {
   const fs::path model = work_dir() / "cnn_aptq.pt";
-  ASSERT_EQ(run({"train", "--model", "small_cnn", "--limit", "2048", "--out", model.string(), "--quiet"}), 0);
+  ASSERT_EQ(run_cli({"train", "--model", "small_cnn", "--limit", "2048", "--out", model.string(), "--quiet"}), 0);
   std::ifstream src(std::string(MQB_SOURCE_DIR) + "/configs/advanced/w4a4_brecq.toml");
   std::stringstream text;
   text << src.rdbuf();
@@ -88,7 +88,7 @@ TEST(PtqCommand, AdvancedPtqConfigRunsReconstructionAndDeploysItsWeights) {
   mqb::write_text_file(cfg, toml);
   const fs::path out = work_dir() / "aptq";
   std::string table;
-  ASSERT_EQ(run({"ptq", "--config", cfg.string(), "--model", model.string(), "--data", data_folder().string(),
+  ASSERT_EQ(run_cli({"ptq", "--config", cfg.string(), "--model", model.string(), "--data", data_folder().string(),
                  "--calib-batches", "2", "--out", out.string(), "--quiet"},
                 &table),
             0);
@@ -107,7 +107,7 @@ TEST(PtqCommand, AdvancedPtqConfigRunsReconstructionAndDeploysItsWeights) {
     EXPECT_EQ(u.at("iterations"), 20);
   }
   std::string eval_out;
-  ASSERT_EQ(run({"eval", "--model", (out / "brecq" / "deployed.pt").string(), "--data", data_folder().string(),
+  ASSERT_EQ(run_cli({"eval", "--model", (out / "brecq" / "deployed.pt").string(), "--data", data_folder().string(),
                  "--json", "--quiet"},
                 &eval_out),
             0);
