@@ -567,6 +567,10 @@ class Exporter {
       consts_[n->output()] = *torch::jit::toIValue(n->output());
       return;
     }
+    if (k == prim::unchecked_cast) {  // Optional[Tensor] -> Tensor after a None check
+      alias_value(n->output(), n->input(0));
+      return;
+    }
     if (k == prim::Uninitialized) {  // placeholder of values assigned only in raising branches
       consts_[n->output()] = c10::IValue();
       return;
