@@ -45,6 +45,29 @@ ranges = {(n.inputsAt(3).toIValue(), n.inputsAt(4).toIValue()) for n in acts}
 if len(acts) != 4 or ranges != {(0, 255)}:
     errors.append(f"expected 4 activation sites on [0, 255], found {len(acts)} with ranges {ranges}")
 
+# The NPU's own deploy file against the deploy manifest the core wrote beside it.
+deploy_dir = os.path.join(work, "ptq_deploy", "acme_npu", "deploy")
+manifest = json.load(open(os.path.join(deploy_dir, "deploy.json")))
+program_files = [f for f in os.listdir(deploy_dir) if f.endswith("_acme_npu.json")]
+if len(program_files) != 1:
+    errors.append(f"expected one *_acme_npu.json in {deploy_dir}, found {sorted(os.listdir(deploy_dir))}")
+else:
+    program = json.load(open(os.path.join(deploy_dir, program_files[0])))
+    tensors = program.get("tensors", {})
+    if program.get("format") != "acme-npu-program-v1" or len(tensors) != len(manifest["sites"]):
+        errors.append(f"AcmeNPU program: format {program.get('format')}, {len(tensors)} tensors "
+                      f"for {len(manifest['sites'])} sites")
+    for site in manifest["sites"]:
+        t = tensors.get(site["tensor"])
+        if t is None:
+            errors.append(f"AcmeNPU program lacks tensor {site['tensor']} (site {site['name']})")
+        elif site["is_weight"]:
+            want = [round(-math.log2(s)) for s in site["scale"]]
+            if t.get("shift") != want or any(2.0 ** -k != s for k, s in zip(want, site["scale"])):
+                errors.append(f"{site['name']}: shifts {t.get('shift')} for scales {site['scale'][:4]}")
+        elif t.get("scale") != site["scale"][0] or t.get("zero_point") != site["zero_point"][0]:
+            errors.append(f"{site['name']}: program {t} vs manifest scale {site['scale']} zp {site['zero_point']}")
+
 if errors:
     sys.exit("\n".join(errors))
 print("AcmeNPU and APoT runs as expected")

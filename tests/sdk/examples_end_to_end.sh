@@ -71,5 +71,8 @@ unset MQB_PLUGIN_PATH
 "$mqbench" prepare --config "$work/configs/acme_npu.toml" --model "$work/cnn.pt" --out "$work/npu_prepare" >/dev/null
 MQB_PLUGIN_PATH="$work/apot_quantizer" "$mqbench" ptq --config "$work/configs/acme_npu.toml" \
   --config "$work/configs/apot_w8a8.toml" --model "$work/cnn.pt" --calib-batches 4 --out "$work/ptq" --quiet >/dev/null
+# The NPU's own deploy file, written by its deploy hook.
+"$mqbench" ptq --config "$work/configs/acme_npu.toml" --model "$work/cnn.pt" --calib-batches 4 \
+  --out "$work/ptq_deploy" --deploy --quiet >/dev/null
 /usr/bin/python3 "$source_dir/tests/sdk/check_example_runs.py" "$work"  # Debian's python3-torch
 echo "examples built against the installed SDK, checked, and run on the reference CNN"
