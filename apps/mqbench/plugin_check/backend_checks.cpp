@@ -18,6 +18,7 @@
 #include "check_tensors.h"
 #include "kind_checks.h"
 #include "mqb/backend_spec.h"
+#include "mqb/host/deploy.h"
 #include "mqb/host/prepare.h"
 #include "mqb/host/reference_models.h"
 
@@ -215,6 +216,29 @@ void check_backend(Registry& registry, const std::string& name, const PluginChec
     }
     expect(fs::file_size(tmp.path / "deployed.pt") > 0, "deployed.pt is empty");
     return "deployed.pt written (" + std::to_string(fs::file_size(tmp.path / "deployed.pt")) + " bytes)";
+  });
+
+  // The whole deploy folder through the backend's own deploy hook (README "Deploy"):
+  // every file it reports exists and is not empty, and the manifest lists every site.
+  rec.run("deploy.folder", [&]() -> std::string {
+    DeployOptions opt;
+    opt.model_name = "small_cnn";
+    opt.input_shape = batches[0].sizes().vec();
+    DeployResult r;
+    try {
+      r = deploy_model(*pm, *backend, tmp.path / "deploy", opt);
+    } catch (const ModelError& e) {
+      skip(std::string("not deployable: ") + e.what());
+    }
+    std::string names;
+    for (const auto& f : r.files) {
+      expect(fs::exists(f) && fs::file_size(f) > 0, f.filename().string() + " is missing or empty");
+      names += (names.empty() ? "" : ", ") + f.filename().string();
+    }
+    expect(fs::exists(r.manifest), "no deploy.json manifest");
+    expect(r.sites.size() == pm->sites().size(),
+           "the manifest lists " + std::to_string(r.sites.size()) + " of " + std::to_string(pm->sites().size()) + " sites");
+    return std::to_string(r.files.size()) + " files: " + names;
   });
 }
 
