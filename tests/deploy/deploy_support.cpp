@@ -9,9 +9,7 @@
 namespace mqb::test {
 
 PreparedModel calibrated(const std::string& model, const std::string& toml, const std::vector<int64_t>& shape) {
-  PrepareOptions opt;
-  opt.warn_unsupported = false;
-  PreparedModel pm = prepare(model_path(model), resolve_toml(toml), test_registry(), opt);
+  PreparedModel pm = prepare_generated(model, toml);
   at::NoGradGuard no_grad;
   pm.set_training(false);
   pm.set_mode(QuantMode::Calibrate);

@@ -36,9 +36,7 @@ void run_in_python(const std::string& dir) {
 
 void check_deploy(const std::string& model, const std::string& toml, const std::vector<int64_t>& shape,
                   const std::string& disable_site = "") {
-  PrepareOptions opt;
-  opt.warn_unsupported = false;
-  PreparedModel pm = prepare(model_path(model), resolve_toml(toml), test_registry(), opt);
+  PreparedModel pm = prepare_generated(model, toml);
   at::NoGradGuard no_grad;
   pm.set_mode(QuantMode::Calibrate);
   for (int i = 0; i < 2; ++i) pm.forward(random_input(shape, 600 + i));

@@ -22,22 +22,10 @@
 namespace mqb::test {
 namespace {
 
-PreparedModel prep(const std::string& model, const std::string& toml) {
-  PrepareOptions opt;
-  opt.warn_unsupported = false;
-  return prepare(model_path(model), resolve_toml(toml), test_registry(), opt);
-}
-
 const SiteInfo* find_site(const PreparedModel& pm, const std::string& name) {
   for (const auto& s : pm.sites())
     if (s.name == name) return &s;
   return nullptr;
-}
-
-std::string listing(const PreparedModel& pm) {
-  std::string out;
-  for (const auto& s : pm.sites()) out += s.name + "(" + s.reason + ") ";
-  return out;
 }
 
 at::Tensor parameter(PreparedModel& pm, const std::string& name) {
@@ -74,10 +62,10 @@ const std::string kVitisFixed = backend_fixed_toml("Vitis");
 // sites beside the three weight sites, with MQBench's default bias quantizer.
 TEST(VitisBias, EveryQuantizedWeightOpGetsABiasSiteWithItsOwnQuantizer) {
   for (const char* model : {"small_cnn_scripted", "small_cnn_traced"}) {
-    PreparedModel pm = prep(model, kVitisFixed);
+    PreparedModel pm = prepare_generated(model, kVitisFixed);
     for (const char* b : {"conv1.bias", "conv2.bias", "fc.bias"}) {
       const SiteInfo* s = find_site(pm, b);
-      ASSERT_NE(s, nullptr) << model << ": " << b << " missing in " << listing(pm);
+      ASSERT_NE(s, nullptr) << model << ": " << b << " missing in " << site_listing(pm);
       EXPECT_EQ(s->kind, SiteKind::Weight);
       EXPECT_EQ(s->reason, "bias");
       EXPECT_EQ(s->config.fake_quantize, "TqtFakeQuantize");
@@ -91,7 +79,7 @@ TEST(VitisBias, EveryQuantizedWeightOpGetsABiasSiteWithItsOwnQuantizer) {
 
 TEST(VitisBias, CalibratedBiasScalesAreTheFloorSearchPowerOfTwoAndOutputsStayClose) {
   for (const char* model : {"small_cnn_scripted", "small_cnn_traced"}) {
-    PreparedModel pm = prep(model, kVitisFixed);
+    PreparedModel pm = prepare_generated(model, kVitisFixed);
     at::NoGradGuard no_grad;
     pm.set_mode(QuantMode::Calibrate);
     for (int i = 0; i < 2; ++i) pm.forward(random_input({4, 3, 32, 32}, 300 + i));
@@ -110,11 +98,10 @@ TEST(VitisBias, CalibratedBiasScalesAreTheFloorSearchPowerOfTwoAndOutputsStayClo
 TEST(VitisBias, BiasFreeConvsGetNoBiasSite) {
   // Without BN folding (QAT keeps BN), SmallCNN's conv2 has no bias: no site for it.
   PrepareOptions opt;
-  opt.warn_unsupported = false;
   opt.fold_bn = false;
-  PreparedModel pm = prepare(model_path("small_cnn_scripted"), resolve_toml(kVitisFixed), test_registry(), opt);
-  EXPECT_NE(find_site(pm, "conv1.bias"), nullptr) << listing(pm);
-  EXPECT_EQ(find_site(pm, "conv2.bias"), nullptr) << listing(pm);
+  PreparedModel pm = prepare_generated("small_cnn_scripted", kVitisFixed, opt);
+  EXPECT_NE(find_site(pm, "conv1.bias"), nullptr) << site_listing(pm);
+  EXPECT_EQ(find_site(pm, "conv2.bias"), nullptr) << site_listing(pm);
 }
 
 const std::string kOpenVinoFixed = backend_fixed_toml("OPENVINO");
@@ -124,22 +111,22 @@ const std::string kOpenVinoFixed = backend_fixed_toml("OPENVINO");
 // narrows symmetric 7-bit weights to [-63, 63].
 TEST(OpenVinoAcademicMode, CatIsPassThroughUnlessAcademicAndWeightsNarrow) {
   for (const char* model : {"concat_upsample_scripted", "concat_upsample_traced"}) {
-    PreparedModel plain = prep(model, kOpenVinoFixed);
-    EXPECT_EQ(find_site(plain, "fuse.input"), nullptr) << model << ": " << listing(plain);
+    PreparedModel plain = prepare_generated(model, kOpenVinoFixed);
+    EXPECT_EQ(find_site(plain, "fuse.input"), nullptr) << model << ": " << site_listing(plain);
     const SiteInfo* w = find_site(plain, "fuse.weight");
     ASSERT_NE(w, nullptr);
     EXPECT_EQ(w->config.qscheme.quant_min(), -64);
     EXPECT_EQ(w->config.qscheme.quant_max(), 63);
 
-    PreparedModel academic = prep(model, kOpenVinoFixed + "[extra_quantizer]\nacademic_mode = true\n");
+    PreparedModel academic = prepare_generated(model, kOpenVinoFixed + "[extra_quantizer]\nacademic_mode = true\n");
     const SiteInfo* in = find_site(academic, "fuse.input");
-    ASSERT_NE(in, nullptr) << model << ": " << listing(academic);
+    ASSERT_NE(in, nullptr) << model << ": " << site_listing(academic);
     EXPECT_EQ(in->config.qscheme.quant_min(), 0) << "cat of two relu outputs is unsigned";
     const SiteInfo* wa = find_site(academic, "fuse.weight");
     ASSERT_NE(wa, nullptr);
     EXPECT_EQ(wa->config.qscheme.quant_min(), -63);
     EXPECT_EQ(wa->config.qscheme.quant_max(), 63);
-    EXPECT_EQ(academic.sites().size(), plain.sites().size() + 1) << listing(academic);
+    EXPECT_EQ(academic.sites().size(), plain.sites().size() + 1) << site_listing(academic);
   }
 }
 
@@ -170,13 +157,13 @@ at::Tensor original_forward(const at::Tensor& x, bool use_relu) {
 }
 
 TEST(LeafModule, ALeafStaysOneCallWithNoSiteInsideAndCanBeAConsumer) {
-  PreparedModel inlined = prep("options_scripted", kTensorrt);
-  EXPECT_NE(find_site(inlined, "mixer.conv.weight"), nullptr) << listing(inlined);
+  PreparedModel inlined = prepare_generated("options_scripted", kTensorrt);
+  EXPECT_NE(find_site(inlined, "mixer.conv.weight"), nullptr) << site_listing(inlined);
 
-  PreparedModel leaf = prep("options_scripted", "leaf_module = [\"Mixer\"]\n" + kTensorrt);
-  EXPECT_FALSE(has_site_under(leaf, "mixer.")) << listing(leaf);
-  EXPECT_NE(find_site(leaf, "stem.weight"), nullptr) << listing(leaf);
-  EXPECT_NE(find_site(leaf, "fc.weight"), nullptr) << listing(leaf);
+  PreparedModel leaf = prepare_generated("options_scripted", "leaf_module = [\"Mixer\"]\n" + kTensorrt);
+  EXPECT_FALSE(has_site_under(leaf, "mixer.")) << site_listing(leaf);
+  EXPECT_NE(find_site(leaf, "stem.weight"), nullptr) << site_listing(leaf);
+  EXPECT_NE(find_site(leaf, "fc.weight"), nullptr) << site_listing(leaf);
   EXPECT_NE(leaf.graph_text().find("mixer"), std::string::npos);
 
   // With every site off the prepared model is the float model, leaf call included.
@@ -185,15 +172,15 @@ TEST(LeafModule, ALeafStaysOneCallWithNoSiteInsideAndCanBeAConsumer) {
   leaf.set_mode(QuantMode::Disabled);
   EXPECT_TRUE(leaf.forward(x).equal(original_forward(x, true)));
 
-  PreparedModel consumer = prep("options_scripted", "leaf_module = [\"Mixer\"]\n" + kTensorrt +
+  PreparedModel consumer = prepare_generated("options_scripted", "leaf_module = [\"Mixer\"]\n" + kTensorrt +
                                                         "[extra_quantizer]\nadditional_module_type = [\"Mixer\"]\n");
   const SiteInfo* in = find_site(consumer, "mixer.input");
-  ASSERT_NE(in, nullptr) << listing(consumer);
+  ASSERT_NE(in, nullptr) << site_listing(consumer);
   EXPECT_EQ(in->op, "Mixer");
 }
 
 TEST(LeafModule, PreparedModelWithALeafSavesLoadsAndDeploys) {
-  PreparedModel pm = prep("options_scripted", "leaf_module = [\"Mixer\"]\n" + kTensorrt);
+  PreparedModel pm = prepare_generated("options_scripted", "leaf_module = [\"Mixer\"]\n" + kTensorrt);
   at::NoGradGuard no_grad;
   pm.set_mode(QuantMode::Calibrate);
   pm.forward(random_input({2, 3, 16, 16}, 410));
@@ -211,7 +198,7 @@ TEST(LeafModule, PreparedModelWithALeafSavesLoadsAndDeploys) {
 }
 
 TEST(ConcreteArgs, AFlagArgumentIsSpecializedAndItsBranchFolded) {
-  PreparedModel pm = prep("options_scripted", kTensorrt + "[concrete_args]\nuse_relu = false\n");
+  PreparedModel pm = prepare_generated("options_scripted", kTensorrt + "[concrete_args]\nuse_relu = false\n");
   const std::string code = pm.graph_text();
   EXPECT_NE(code.find("aten::sigmoid"), std::string::npos) << code;
   EXPECT_EQ(code.find("aten::relu"), std::string::npos) << code;
@@ -225,13 +212,13 @@ TEST(ConcreteArgs, AFlagArgumentIsSpecializedAndItsBranchFolded) {
 
 TEST(ConcreteArgs, UnknownArgumentOrMismatchedTypeIsAClearError) {
   try {
-    prep("options_scripted", kTensorrt + "[concrete_args]\nuse_gelu = true\n");
+    prepare_generated("options_scripted", kTensorrt + "[concrete_args]\nuse_gelu = true\n");
     FAIL() << "unknown argument accepted";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("its arguments are: x, use_relu"), std::string::npos) << e.what();
   }
   try {
-    prep("options_scripted", kTensorrt + "[concrete_args]\nuse_relu = 3\n");
+    prepare_generated("options_scripted", kTensorrt + "[concrete_args]\nuse_relu = 3\n");
     FAIL() << "an int accepted for a bool argument";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("use_relu"), std::string::npos) << e.what();
@@ -240,7 +227,7 @@ TEST(ConcreteArgs, UnknownArgumentOrMismatchedTypeIsAClearError) {
 }
 
 TEST(PreserveAttr, ListedAttributesAndMethodsSurviveDeployAndMissingOnesAreErrors) {
-  PreparedModel pm = prep("options_scripted", kTensorrt +
+  PreparedModel pm = prepare_generated("options_scripted", kTensorrt +
                                                   "[preserve_attr]\n\"\" = [\"num_classes\", \"describe\"]\n"
                                                   "mixer = [\"conv\"]\n");
   at::NoGradGuard no_grad;
@@ -254,7 +241,7 @@ TEST(PreserveAttr, ListedAttributesAndMethodsSurviveDeployAndMissingOnesAreError
 
   for (const char* bad : {"[preserve_attr]\n\"\" = [\"nope\"]\n", "[preserve_attr]\nmixr = [\"conv\"]\n"}) {
     try {
-      prep("options_scripted", kTensorrt + bad);
+      prepare_generated("options_scripted", kTensorrt + bad);
       FAIL() << "accepted: " << bad;
     } catch (const ModelError& e) {
       EXPECT_NE(std::string(e.what()).find("preserve_attr"), std::string::npos) << e.what();

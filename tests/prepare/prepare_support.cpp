@@ -86,4 +86,15 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
+PreparedModel prepare_generated(const std::string& model, const std::string& toml, PrepareOptions opt) {
+  opt.warn_unsupported = false;
+  return prepare(model_path(model), resolve_toml(toml), test_registry(), opt);
+}
+
+std::string site_listing(const PreparedModel& pm) {
+  std::string out;
+  for (const auto& s : pm.sites()) out += s.name + "(" + s.reason + ") ";
+  return out;
+}
+
 }  // namespace mqb::test

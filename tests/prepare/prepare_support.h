@@ -28,5 +28,10 @@ double sqnr_db(const at::Tensor& ref, const at::Tensor& test);
 // Runs the original TorchScript file (no preparation) on `x`.
 at::Tensor run_torchscript(const std::string& file, const at::Tensor& x);
 std::string temp_dir(const std::string& name);
+// prepare() of a generated model under an inline TOML config, without the warning about
+// ops left in float.
+PreparedModel prepare_generated(const std::string& model, const std::string& toml, PrepareOptions opt = {});
+// "name(reason) name(reason) ..." of every site, for failure messages.
+std::string site_listing(const PreparedModel& pm);
 
 }  // namespace mqb::test

@@ -27,11 +27,6 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-PreparedModel prep(const std::string& model, const std::string& toml, PrepareOptions opt = {}) {
-  opt.warn_unsupported = false;
-  return prepare(model_path(model), resolve_toml(toml), test_registry(), opt);
-}
-
 void calibrate(PreparedModel& pm, const std::vector<int64_t>& shape, int batches = 2) {
   at::NoGradGuard no_grad;
   pm.set_mode(QuantMode::Calibrate);
@@ -45,7 +40,7 @@ class SmallCnn : public ::testing::TestWithParam<std::string> {};
 // flatten, fc. Academic: weights of conv1, conv2, fc (3); inputs of conv1 (the network
 // input), conv2 (pool output) and fc (flatten output): 3.
 TEST_P(SmallCnn, AcademicSitesNamesAndEightBitFirstLast) {
-  PreparedModel pm = prep(GetParam(), academic_fixed_toml(4, 4));
+  PreparedModel pm = prepare_generated(GetParam(), academic_fixed_toml(4, 4));
   const auto names = pm.site_names();
   EXPECT_EQ(names.size(), 6u) << join(names);
   for (const char* n :
@@ -59,7 +54,7 @@ TEST_P(SmallCnn, AcademicSitesNamesAndEightBitFirstLast) {
 }
 
 TEST_P(SmallCnn, CalibrateThenQuantizeStaysCloseToFloat) {
-  PreparedModel pm = prep(GetParam(), academic_fixed_toml());
+  PreparedModel pm = prepare_generated(GetParam(), academic_fixed_toml());
   const at::Tensor x = random_input({4, 3, 32, 32}, 7);
   const at::Tensor ref = run_torchscript(model_path(GetParam()), x);
   at::NoGradGuard no_grad;
@@ -84,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(ScriptedAndTraced, SmallCnn,
                          ::testing::Values("small_cnn_scripted", "small_cnn_traced"));
 
 TEST(Prepare, GradientsReachWeightsAndInputsThroughSites) {
-  PreparedModel pm = prep("small_cnn_traced", academic_fixed_toml());
+  PreparedModel pm = prepare_generated("small_cnn_traced", academic_fixed_toml());
   calibrate(pm, {4, 3, 32, 32});
   pm.set_training(true);
   auto params = pm.parameters();
@@ -112,7 +107,7 @@ TEST(Prepare, LearnableQuantizerParametersGetGradients) {
       "w_fakequantize = \"LearnableFakeQuantize\"\na_fakequantize = \"LearnableFakeQuantize\"\n"
       "w_qscheme = { bit = 4, symmetry = true, per_channel = false }\n"
       "a_qscheme = { bit = 4, symmetry = false, per_channel = false }\n";
-  PreparedModel pm = prep("small_cnn_scripted", toml);
+  PreparedModel pm = prepare_generated("small_cnn_scripted", toml);
   calibrate(pm, {4, 3, 32, 32});
   pm.set_training(true);
   auto params = pm.parameters();
@@ -129,7 +124,7 @@ TEST(Prepare, LearnableQuantizerParametersGetGradients) {
 }
 
 TEST(Prepare, PerSiteModeAndErrorReport) {
-  PreparedModel pm = prep("small_cnn_traced", academic_fixed_toml(8, 4));
+  PreparedModel pm = prepare_generated("small_cnn_traced", academic_fixed_toml(8, 4));
   calibrate(pm, {4, 3, 32, 32});
   const at::Tensor x = random_input({2, 3, 32, 32}, 9);
   const auto report = pm.error_report({{x}});
@@ -156,7 +151,7 @@ TEST(Prepare, PerSiteModeAndErrorReport) {
 }
 
 TEST(Prepare, FrozenWeightCacheFollowsWeightAndQparamChanges) {
-  PreparedModel pm = prep("small_cnn_traced", academic_fixed_toml());
+  PreparedModel pm = prepare_generated("small_cnn_traced", academic_fixed_toml());
   calibrate(pm, {4, 3, 32, 32});
   // Handles taken before running, so that later changes go around the PreparedModel
   // (as an optimizer step or a user's load_state would).
@@ -194,7 +189,7 @@ TEST(Prepare, FrozenWeightCacheFollowsWeightAndQparamChanges) {
 }
 
 TEST(Prepare, SaveLoadRoundTripIsBitExact) {
-  PreparedModel pm = prep("small_cnn_scripted", academic_fixed_toml(8, 6));
+  PreparedModel pm = prepare_generated("small_cnn_scripted", academic_fixed_toml(8, 6));
   calibrate(pm, {4, 3, 32, 32});
   pm.set_site_mode("conv2.input", QuantMode::Disabled);
   const std::string file = temp_dir("saveload") + "/small.mqb";
@@ -217,9 +212,9 @@ TEST(Prepare, SaveLoadRoundTripIsBitExact) {
 
 TEST(Prepare, ExclusionsByModuleFunctionAndNodeName) {
   const std::string base = backend_fixed_toml("Tensorrt");
-  PreparedModel all = prep("resnet18_traced", base);
+  PreparedModel all = prepare_generated("resnet18_traced", base);
   PreparedModel ex =
-      prep("resnet18_traced", base + "[extra_quantizer]\nexclude_module_name = [\"layer2.0\"]\n");
+      prepare_generated("resnet18_traced", base + "[extra_quantizer]\nexclude_module_name = [\"layer2.0\"]\n");
   const auto a = all.site_names(), e = ex.site_names();
   // layer2.0 at depth 2: its 3 conv weights go, and the inputs only its ops consume
   // (conv2 input, both add inputs; its conv1/downsample input is shared with nothing
@@ -227,20 +222,20 @@ TEST(Prepare, ExclusionsByModuleFunctionAndNodeName) {
   EXPECT_EQ(a.size() - e.size(), 3u + 4u) << join(e);
   for (const auto& n : e) EXPECT_EQ(n.rfind("layer2.0.", 0), std::string::npos) << n;
   PreparedModel nofn =
-      prep("resnet18_traced", base + "[extra_quantizer]\nexclude_function_type = [\"add\"]\n");
+      prepare_generated("resnet18_traced", base + "[extra_quantizer]\nexclude_function_type = [\"add\"]\n");
   for (const auto& s : nofn.sites()) EXPECT_NE(s.op, "add") << s.name;
   PreparedModel node =
-      prep("resnet18_traced", base + "[extra_quantizer]\nexclude_node_name = [\"maxpool\"]\n");
+      prepare_generated("resnet18_traced", base + "[extra_quantizer]\nexclude_node_name = [\"maxpool\"]\n");
   EXPECT_FALSE(has(node.site_names(), "maxpool.input"));
   EXPECT_TRUE(has(a, "maxpool.input"));
   PreparedModel extra =
-      prep("resnet18_traced", base + "[extra_quantizer]\nadditional_function_type = [\"flatten\"]\n");
+      prepare_generated("resnet18_traced", base + "[extra_quantizer]\nadditional_function_type = [\"flatten\"]\n");
   EXPECT_TRUE(has(extra.site_names(), "flatten.input")) << join(extra.site_names());
 }
 
 TEST(Prepare, ConcatUpsampleAndPooling) {
   for (const char* model : {"concat_upsample_scripted", "concat_upsample_traced"}) {
-    PreparedModel pm = prep(model, backend_fixed_toml("Tengine_u8"));
+    PreparedModel pm = prepare_generated(model, backend_fixed_toml("Tengine_u8"));
     const auto names = pm.site_names();
     // Tengine quantizes the inputs of cat (stem relu output, upsample output).
     bool cat_input = false;
@@ -260,9 +255,9 @@ TEST(Prepare, TransformerBlockNlpBackends) {
   // Tensorrt_NLP adds the adds' inputs: x + o(y) (x already, o output new) and
   // ln1 + ff2 (ln1 already, ff2 output new): 10. The scores division is not an add.
   for (const char* model : {"transformer_scripted", "transformer_traced"}) {
-    PreparedModel a = prep(model, backend_fixed_toml("Academic_NLP"));
+    PreparedModel a = prepare_generated(model, backend_fixed_toml("Academic_NLP"));
     EXPECT_EQ(a.site_names().size(), 6u + 8u) << model << ": " << join(a.site_names());
-    PreparedModel t = prep(model, backend_fixed_toml("Tensorrt_NLP"));
+    PreparedModel t = prepare_generated(model, backend_fixed_toml("Tensorrt_NLP"));
     EXPECT_EQ(t.site_names().size(), 6u + 10u) << model << ": " << join(t.site_names());
     calibrate(t, {2, 8, 32});
     const at::Tensor x = random_input({2, 8, 32}, 31);
@@ -272,7 +267,7 @@ TEST(Prepare, TransformerBlockNlpBackends) {
 }
 
 TEST(Prepare, UnknownOpsStayFloatWithAWarning) {
-  PreparedModel pm = prep("odd_ops_scripted", backend_fixed_toml("Tengine_u8"));
+  PreparedModel pm = prepare_generated("odd_ops_scripted", backend_fixed_toml("Tengine_u8"));
   EXPECT_EQ(pm.unsupported_ops(), std::vector<std::string>{"aten::erfinv"});
   // conv and fc still get their sites: weights 2, conv input, fc input, conv output, fc output.
   EXPECT_TRUE(has(pm.site_names(), "conv.weight"));

@@ -60,40 +60,26 @@ bool has_site(const PreparedModel& pm, const std::string& name) {
   return std::find(n.begin(), n.end(), name) != n.end();
 }
 
-std::string listing(const PreparedModel& pm) {
-  std::string out;
-  for (const auto& s : pm.sites()) out += s.name + "(" + s.reason + ") ";
-  return out;
-}
-
 class ResNetSites : public ::testing::TestWithParam<std::tuple<Expected, const char*>> {};
 
 TEST_P(ResNetSites, CountAndPlacementMatchTheRules) {
   const Expected e = std::get<0>(GetParam());
   const std::string model = std::get<1>(GetParam());
   const std::string backend = e.backend;
-  // Vitis' defaults need TqtFakeQuantize; the placement does not depend on it.
-  const std::string toml =
-      backend == "Vitis" ? "backend = \"Vitis\"\n[extra_qconfig]\nw_fakequantize = \"FixedFakeQuantize\"\n"
-                           "a_fakequantize = \"FixedFakeQuantize\"\nw_observer = \"MinMaxObserver\"\n"
-                           "a_observer = \"MinMaxObserver\"\n"
-                         : backend_fixed_toml(backend);
-  PrepareOptions opt;
-  opt.warn_unsupported = false;
-  PreparedModel pm = prepare(model_path(model), resolve_toml(toml), test_registry(), opt);
+  PreparedModel pm = prepare_generated(model, backend_fixed_toml(backend));
   size_t w = 0, a = 0;
   for (const auto& s : pm.sites()) (s.kind == SiteKind::Weight ? w : a)++;
-  EXPECT_EQ(w, e.weights) << backend << " " << model << ": " << listing(pm);
-  EXPECT_EQ(a, e.activations) << backend << " " << model << ": " << listing(pm);
+  EXPECT_EQ(w, e.weights) << backend << " " << model << ": " << site_listing(pm);
+  EXPECT_EQ(a, e.activations) << backend << " " << model << ": " << site_listing(pm);
   EXPECT_TRUE(pm.unsupported_ops().empty());
 
   const bool quantizes_input = backend != "Vitis" && backend != "Academic_NLP" && backend != "Tensorrt_NLP";
-  EXPECT_EQ(has_site(pm, "conv1.input"), quantizes_input) << backend << ": " << listing(pm);
+  EXPECT_EQ(has_site(pm, "conv1.input"), quantizes_input) << backend << ": " << site_listing(pm);
   EXPECT_EQ(has_site(pm, "fc.weight"), backend != "ONNX_QNN") << backend;
   EXPECT_TRUE(has_site(pm, "layer3.0.downsample.0.weight")) << backend;
   const bool fc_output = backend == "STPU" || backend == "SNPE" || backend == "PPLW8A16" ||
                          backend == "PPLCUDA" || backend == "Tengine_u8" || backend == "Vitis";
-  EXPECT_EQ(has_site(pm, "fc.output"), fc_output) << backend << ": " << listing(pm);
+  EXPECT_EQ(has_site(pm, "fc.output"), fc_output) << backend << ": " << site_listing(pm);
   if (backend == "Tensorrt") {
     EXPECT_TRUE(has_site(pm, "maxpool.input"));
     EXPECT_TRUE(has_site(pm, "layer1.0.add.input"));   // conv2 output
@@ -142,15 +128,13 @@ INSTANTIATE_TEST_SUITE_P(AllBackends, ResNetSites, ::testing::ValuesIn(all_cases
 // aten::_convolution); the sites and their names must not depend on it.
 TEST(ResNetSitesAgree, ScriptedAndTracedGiveTheSameSiteList) {
   for (const char* backend : {"Tensorrt", "SNPE", "OPENVINO", "Vitis"}) {
-    PrepareOptions opt;
-    opt.warn_unsupported = false;
     const std::string toml =
         std::string(backend) == "Vitis"
             ? "backend = \"Vitis\"\n[extra_qconfig]\nw_fakequantize = \"FixedFakeQuantize\"\n"
               "a_fakequantize = \"FixedFakeQuantize\"\n"
             : backend_fixed_toml(backend);
-    PreparedModel s = prepare(model_path("resnet18_scripted"), resolve_toml(toml), test_registry(), opt);
-    PreparedModel t = prepare(model_path("resnet18_traced"), resolve_toml(toml), test_registry(), opt);
+    PreparedModel s = prepare_generated("resnet18_scripted", toml);
+    PreparedModel t = prepare_generated("resnet18_traced", toml);
     const auto a = s.site_names(), b = t.site_names();
     std::string diff;
     for (size_t i = 0; i < std::max(a.size(), b.size()); ++i)
@@ -221,10 +205,10 @@ TEST(MobileNetV2, ScriptedAndTracedSitesAndAccuracy) {
     size_t w = 0, a = 0;
     for (const auto& s : pm.sites()) (s.kind == SiteKind::Weight ? w : a)++;
     EXPECT_EQ(w, 53u) << model;
-    EXPECT_EQ(a, 64u) << model << ": " << listing(pm);
+    EXPECT_EQ(a, 64u) << model << ": " << site_listing(pm);
     PreparedModel snpe =
         prepare(model_path(model), resolve_toml(backend_fixed_toml("SNPE")), test_registry(), opt);
-    EXPECT_EQ(snpe.sites().size(), 53u + 66u) << model << ": " << listing(snpe);
+    EXPECT_EQ(snpe.sites().size(), 53u + 66u) << model << ": " << site_listing(snpe);
     at::NoGradGuard no_grad;
     pm.set_mode(QuantMode::Calibrate);
     for (int i = 0; i < 2; ++i) pm.forward(random_input({4, 3, 64, 64}, 400 + i));

@@ -1,6 +1,8 @@
 // preserve_attr / concrete_args / leaf_module for TorchScript (see model_options.h).
 #include "model_options.h"
 
+#include "module_path.h"
+
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -15,11 +17,6 @@ namespace {
 using torch::jit::Block;
 using torch::jit::Node;
 using torch::jit::Value;
-
-std::string last_component(const std::string& s) {
-  const size_t p = s.find_last_of(".:");
-  return p == std::string::npos ? s : s.substr(p + 1);
-}
 
 bool is_leaf(const c10::ClassTypePtr& cls, const std::vector<std::string>& leaf_types) {
   if (!cls || !cls->name()) return false;
@@ -138,22 +135,13 @@ void apply_concrete_args(const std::shared_ptr<torch::jit::Graph>& graph, const 
 void check_preserved_attributes(const torch::jit::Module& module,
                                 const std::map<std::string, std::vector<std::string>>& preserve_attr) {
   for (const auto& [path, names] : preserve_attr) {
-    torch::jit::Module cur = module;
-    std::string walked;
-    size_t start = 0;
-    while (!path.empty() && start <= path.size()) {
-      const size_t dot = std::min(path.find('.', start), path.size());
-      const std::string part = path.substr(start, dot - start);
-      c10::IValue sub = cur.hasattr(part) ? cur.attr(part) : c10::IValue();
-      if (!sub.isObject())
-        throw ModelError("preserve_attr.\"" + path + "\": the model has no submodule '" + walked +
-                         (walked.empty() ? "" : ".") + part + "' (use \"\" for the root module)");
-      cur = torch::jit::Module(sub.toObject());
-      walked += (walked.empty() ? "" : ".") + part;
-      start = dot + 1;
-    }
+    std::string missing;
+    const std::optional<torch::jit::Module> cur = submodule_at(module, path, &missing);
+    if (!cur)
+      throw ModelError("preserve_attr.\"" + path + "\": the model has no submodule '" + missing +
+                       "' (use \"\" for the root module)");
     for (const std::string& name : names)
-      if (!cur.hasattr(name) && !cur.find_method(name))
+      if (!cur->hasattr(name) && !cur->find_method(name))
         throw ModelError("preserve_attr.\"" + path + "\": " + (path.empty() ? "the root module" : "module '" + path + "'") +
                          " has no attribute or method '" + name + "'");
   }

@@ -15,6 +15,7 @@
 
 #include "prepared_impl.h"
 #include "model_options.h"
+#include "module_path.h"
 #include "site_pass.h"
 
 namespace mqb {
@@ -94,18 +95,11 @@ void specialize_bool_attributes(const torch::jit::Module& m,
       v = v->node()->input(0);
     }
     if (v != graph->inputs().at(0)) continue;
-    torch::jit::Module cur = m;
-    bool ok = true;
-    for (size_t i = path.size(); i-- > 1;) {
-      c10::IValue a = cur.attr(path[i]);
-      if (!a.isObject()) {
-        ok = false;
-        break;
-      }
-      cur = torch::jit::Module(a.toObject());
-    }
-    if (!ok) continue;
-    c10::IValue value = cur.attr(path[0]);
+    std::string owner_path;  // path holds the attribute names innermost first
+    for (size_t i = path.size(); i-- > 1;) owner_path += (owner_path.empty() ? "" : ".") + path[i];
+    const std::optional<torch::jit::Module> owner = prep::submodule_at(m, owner_path);
+    if (!owner) continue;
+    c10::IValue value = owner->attr(path[0]);
     if (!value.isBool()) continue;
     torch::jit::WithInsertPoint guard(n);
     n->output()->replaceAllUsesWith(graph->insertConstant(value.toBool()));

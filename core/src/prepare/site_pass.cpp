@@ -1,6 +1,8 @@
 // SiteRules applied to an inlined TorchScript graph (see site_pass.h and README.md).
 #include "site_pass.h"
 
+#include "module_path.h"
+
 #include <torch/csrc/jit/ir/constants.h>
 
 #include <algorithm>
@@ -240,11 +242,6 @@ bool is_float_tensor(const Value* v) {
   if (!t) return false;
   auto st = t->scalarType();
   return !st || c10::isFloatingType(*st);
-}
-
-std::string last_component(const std::string& s) {
-  size_t p = s.find_last_of(".:");
-  return p == std::string::npos ? s : s.substr(p + 1);
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -552,18 +549,11 @@ class Planner {
   // Whether the module attribute at `path` ("layer1.0.conv1.bias") holds a tensor
   // (an Optional[Tensor] bias may be None).
   bool attribute_is_tensor(const std::string& path) {
-    torch::jit::Module cur = module_;
-    size_t start = 0;
-    for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', start)) {
-      const std::string part = path.substr(start, dot - start);
-      if (!cur.hasattr(part)) return false;
-      c10::IValue sub = cur.attr(part);
-      if (!sub.isObject()) return false;
-      cur = torch::jit::Module(sub.toObject());
-      start = dot + 1;
-    }
-    const std::string last = path.substr(start);
-    return cur.hasattr(last) && cur.attr(last).isTensor() && cur.attr(last).toTensor().is_floating_point();
+    const size_t dot = path.rfind('.');
+    const auto owner = submodule_at(module_, dot == std::string::npos ? "" : path.substr(0, dot));
+    const std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
+    return owner && owner->hasattr(last) && owner->attr(last).isTensor() &&
+           owner->attr(last).toTensor().is_floating_point();
   }
 
   // Vitis: the bias of a quantized weight op gets its own site (a parameter site).

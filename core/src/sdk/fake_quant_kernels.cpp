@@ -64,24 +64,33 @@ struct Affine {
   T scale, inv, zp, qmin, qmax;
 };
 
+// The unclamped code zp + nearbyint(x/s) (whose range decides the straight-through
+// mask) and the fake-quantized value, as ATen's per-tensor/per-channel kernels compute them.
+template <typename T>
+__attribute__((always_inline)) inline T affine_code(T x, const Affine<T>& a) {
+  return a.zp + round_code<T>(x * a.inv);
+}
+template <typename T>
+__attribute__((always_inline)) inline bool code_inside(T q, const Affine<T>& a) {
+  return (q >= a.qmin) & (q <= a.qmax);
+}
+template <typename T>
+__attribute__((always_inline)) inline T dequantized(T q, const Affine<T>& a) {
+  T c = q > a.qmin ? q : a.qmin;
+  c = c < a.qmax ? c : a.qmax;
+  return (c - a.zp) * a.scale;
+}
+
 template <typename T>
 __attribute__((always_inline)) inline void forward_run(const T* __restrict x, T* __restrict y, int64_t n,
                                                        Affine<T> a) {
-  for (int64_t i = 0; i < n; ++i) {
-    const T q = a.zp + round_code<T>(x[i] * a.inv);
-    T c = q > a.qmin ? q : a.qmin;
-    c = c < a.qmax ? c : a.qmax;
-    y[i] = (c - a.zp) * a.scale;
-  }
+  for (int64_t i = 0; i < n; ++i) y[i] = dequantized(affine_code(x[i], a), a);
 }
 
 template <typename T>
 __attribute__((always_inline)) inline void backward_run(const T* __restrict dy, const T* __restrict x,
                                                         T* __restrict dx, int64_t n, Affine<T> a) {
-  for (int64_t i = 0; i < n; ++i) {
-    const T q = a.zp + round_code<T>(x[i] * a.inv);
-    dx[i] = ((q >= a.qmin) & (q <= a.qmax)) ? dy[i] : T(0);
-  }
+  for (int64_t i = 0; i < n; ++i) dx[i] = code_inside(affine_code(x[i], a), a) ? dy[i] : T(0);
 }
 
 // The straight-through mask packed one bit per element (bit j of byte i is element
@@ -114,11 +123,9 @@ __attribute__((always_inline)) inline void forward_mask_run(const T* __restrict 
   for (int64_t b = 0; b < n; b += kMaskBlock) {
     const int64_t m = std::min(kMaskBlock, n - b);
     for (int64_t i = 0; i < m; ++i) {
-      const T q = a.zp + round_code<T>(x[b + i] * a.inv);
-      T c = q > a.qmin ? q : a.qmin;
-      c = c < a.qmax ? c : a.qmax;
-      y[b + i] = (c - a.zp) * a.scale;
-      inside[i] = (q >= a.qmin) & (q <= a.qmax);
+      const T q = affine_code(x[b + i], a);
+      y[b + i] = dequantized(q, a);
+      inside[i] = code_inside(q, a);
     }
     pack_bits(inside, m, bits + b / 8);
   }
