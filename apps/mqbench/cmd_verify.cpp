@@ -10,6 +10,25 @@
 
 namespace mqb::cli {
 
+namespace {
+
+void print_row(const VerifyResult& r, bool json, nlohmann::json& rows, std::ostream& out) {
+  if (json) {
+    rows.push_back({{"dir", r.dir.string()}, {"backend", r.backend}, {"onnx", r.onnx}, {"form", r.form},
+                    {"images", r.images}, {"torchscript_top1", r.sim_top1}, {"ort_top1", r.ort_top1},
+                    {"agreement", r.agreement}, {"max_abs_diff", r.max_abs_diff}, {"step", r.step},
+                    {"max_diff_steps", r.max_diff_steps}});
+    return;
+  }
+  char line[640];
+  std::snprintf(line, sizeof line, "%s | %s | %s | %lld | %.2f | %.2f | %.2f | %.3g | %.3g\n", r.dir.string().c_str(),
+                r.backend.c_str(), r.onnx.c_str(), static_cast<long long>(r.images), r.sim_top1, r.ort_top1,
+                r.agreement, r.max_abs_diff, r.max_diff_steps);
+  out << line;
+}
+
+}  // namespace
+
 int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
   po::options_description opts("options");
   std::string deployed, data_dir, script;
@@ -36,14 +55,15 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
   o.ort_script = script;
   nlohmann::json rows = nlohmann::json::array();
   if (!vm.count("json"))
-    out << "deploy folder | backend | images | TorchScript top-1 % | ORT top-1 % | agreement % | max |diff| | steps\n";
+    out << "deploy folder | backend | ONNX model | images | TorchScript top-1 % | ORT top-1 % | agreement % | max |diff| | "
+           "steps\n";
   // One folder that cannot run (NNIE has no QDQ model) does not hide the others; the
   // exit code says that something failed.
   int code = kOk;
   for (const auto& d : dirs) {
-    VerifyResult r;
+    std::vector<VerifyResult> results;
     try {
-      r = verify_deployed(d, data, o);
+      results = verify_deployed(d, data, o);
     } catch (const Error& e) {
       if (dirs.size() == 1) throw;
       code = kFailure;
@@ -51,17 +71,7 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
       else out << d.string() << " | error: " << e.what() << "\n";
       continue;
     }
-    if (vm.count("json")) {
-      rows.push_back({{"dir", r.dir.string()}, {"backend", r.backend}, {"images", r.images},
-                      {"torchscript_top1", r.sim_top1}, {"ort_top1", r.ort_top1}, {"agreement", r.agreement},
-                      {"max_abs_diff", r.max_abs_diff}, {"step", r.step}, {"max_diff_steps", r.max_diff_steps}});
-    } else {
-      char line[512];
-      std::snprintf(line, sizeof line, "%s | %s | %lld | %.2f | %.2f | %.2f | %.3g | %.3g\n", r.dir.string().c_str(),
-                    r.backend.c_str(), static_cast<long long>(r.images), r.sim_top1, r.ort_top1, r.agreement,
-                    r.max_abs_diff, r.max_diff_steps);
-      out << line;
-    }
+    for (const VerifyResult& r : results) print_row(r, vm.count("json") > 0, rows, out);
   }
   if (vm.count("json")) out << rows.dump(2) << "\n";
   return code;

@@ -195,7 +195,7 @@ const std::map<std::string, std::pair<std::vector<std::string>, Check>>& backend
       {"QDQ", {{}, nullptr}},
       {"Academic", {{}, nullptr}},
       {"Academic_NLP", {{}, nullptr}},
-      {"ONNX_QNN", {{}, nullptr}},
+      {"ONNX_QNN", {{"model_qlinear.onnx"}, nullptr}},  // its content: qlinear_form_test.cpp
   };
   return cases;
 }

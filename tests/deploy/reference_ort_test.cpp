@@ -1,5 +1,5 @@
 // The real-engine check on the Fashion-MNIST reference models: `mqbench ptq --deploy`,
-// then `mqbench verify` runs the QDQ ONNX in ONNX Runtime against the deployed
+// then `mqbench verify` runs the QDQ (and ONNX_QNN's QLinear) ONNX in ONNX Runtime against the deployed
 // TorchScript on the 10000 test images. W8A8 and W4A8: ONNX Runtime's top-1 within
 // 0.1 % of the simulation's and top-1 agreement >= 99.5 %. Stock PyTorch loads the
 // deployed TorchScript and gives LibTorch's outputs exactly.
@@ -77,8 +77,8 @@ nlohmann::json ptq_and_verify(const fs::path& model, const std::vector<std::stri
 void expect_engine_agrees(const nlohmann::json& rows, size_t expected_rows) {
   ASSERT_EQ(rows.size(), expected_rows) << rows.dump(2);
   for (const auto& r : rows) {
-    std::printf("[ verify ] %-40s TorchScript %.2f %%  ORT %.2f %%  agreement %.2f %%  max diff %.3g steps\n",
-                r.at("dir").get<std::string>().c_str(), r.at("torchscript_top1").get<double>(),
+    std::printf("[ verify ] %-40s %-7s TorchScript %.2f %%  ORT %.2f %%  agreement %.2f %%  max diff %.3g steps\n",
+                r.at("dir").get<std::string>().c_str(), r.at("form").get<std::string>().c_str(), r.at("torchscript_top1").get<double>(),
                 r.at("ort_top1").get<double>(), r.at("agreement").get<double>(), r.at("max_diff_steps").get<double>());
     EXPECT_EQ(r.at("images"), 10000);
     EXPECT_GT(r.at("torchscript_top1").get<double>(), 60.0) << r.dump();
@@ -87,9 +87,14 @@ void expect_engine_agrees(const nlohmann::json& rows, size_t expected_rows) {
   }
 }
 
+// ONNX_QNN's folder has two ONNX models to run: the QDQ model and the QLinear one.
 TEST(ReferenceModelsInOnnxRuntime, SmallCnnW8A8AndW4A8) {
-  const auto rows = ptq_and_verify(trained("small_cnn", 4096), {"tensorrt.toml", "compare/w4a8_minmax.toml"}, "cnn");
-  expect_engine_agrees(rows, 2);
+  const auto rows = ptq_and_verify(trained("small_cnn", 4096),
+                                   {"tensorrt.toml", "compare/w4a8_minmax.toml", "onnx_qnn.toml"}, "cnn");
+  expect_engine_agrees(rows, 4);
+  size_t qlinear = 0;
+  for (const auto& r : rows) qlinear += r.at("form") == "qlinear" && r.at("backend") == "ONNX_QNN";
+  EXPECT_EQ(qlinear, 1u);
 }
 
 TEST(ReferenceModelsInOnnxRuntime, ResnetMiniW8A8) {

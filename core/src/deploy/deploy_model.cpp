@@ -22,6 +22,8 @@ class CoreDeployContext final : public DeployContext {
   const fs::path& out_dir() const override { return out_dir_; }
   const std::vector<DeploySite>& sites() const override { return sites_; }
   const fs::path& qdq_onnx() const override { return qdq_onnx_; }
+  // Every ONNX model written, with its form (verify runs the QDQ and QLinear ones).
+  const nlohmann::json& onnx_models() const { return onnx_models_; }
 
   fs::path write_onnx(const std::string& file_name, OnnxForm form) override {
     const fs::path file = out_dir_ / file_name;
@@ -33,6 +35,7 @@ class CoreDeployContext final : public DeployContext {
     o.graph_name = options_.model_name;
     export_onnx(model_, file, o);
     record(file);
+    onnx_models_.push_back({{"file", file_name}, {"form", to_string(form)}});
     return file;
   }
 
@@ -60,6 +63,7 @@ class CoreDeployContext final : public DeployContext {
   DeployOptions options_;
   std::vector<DeploySite> sites_;
   fs::path qdq_onnx_;
+  nlohmann::json onnx_models_ = nlohmann::json::array();
 };
 
 nlohmann::json site_json(const DeploySite& s) {
@@ -97,6 +101,7 @@ DeployResult deploy_model(const PreparedModel& model, const BackendPreset& backe
                                    {"input_shape", options.input_shape},
                                    {"torchscript", file_or_null(r.torchscript)},
                                    {"qdq_onnx", file_or_null(r.qdq_onnx)},
+                                   {"onnx_models", ctx.onnx_models()},
                                    {"files", files},
                                    {"sites", sites}};
   r.manifest = ctx.write_json(kDeployManifest, manifest);

@@ -26,6 +26,7 @@
 #include "../prepare/prepared_impl.h"
 #include "../prepare/site_pass.h"
 #include "mqb/host/tensor_io.h"
+#include "qlinear_pass.h"
 
 namespace mqb {
 
@@ -770,23 +771,30 @@ std::vector<DeploySite> deploy_sites(const PreparedModel& model) {
 }
 
 void export_onnx(const PreparedModel& model, const std::filesystem::path& file, const OnnxExportOptions& options) {
-  if (options.form == OnnxForm::QLinear)
-    throw ModelError("ONNX export: the QLinear form is not implemented (use the QDQ form)");
   if (options.input_shape.empty()) throw ModelError("ONNX export: the input shape is empty (give an example batch)");
   Exporter ex(model, options);
   ::onnx::ModelProto m = ex.run();
+  const auto failed = [&](const std::exception& e) {
+    return ModelError(file.string() + ": the exported ONNX model fails the ONNX checker / shape inference: " + e.what());
+  };
   try {
-    // The output's shape comes from shape inference (the checker wants it declared).
+    // The output's shape comes from shape inference (the checker wants it declared),
+    // run on the QDQ graph: it cannot see through the QLinear form's com.microsoft ops.
     ::onnx::shape_inference::InferShapes(m, ::onnx::OpSchemaRegistry::Instance(),
                                          ::onnx::ShapeInferenceOptions(true, 1));
     for (auto& out : *m.mutable_graph()->mutable_output())
       for (const auto& vi : m.graph().value_info())
         if (vi.name() == out.name()) *out.mutable_type() = vi.type();
     m.mutable_graph()->clear_value_info();
+  } catch (const std::exception& e) {
+    throw failed(e);
+  }
+  if (options.form == OnnxForm::QLinear) rewrite_to_qlinear(m);
+  try {
     ::onnx::checker::check_model(m);
     ::onnx::shape_inference::InferShapes(m, ::onnx::OpSchemaRegistry::Instance(), ::onnx::ShapeInferenceOptions(true, 1));
   } catch (const std::exception& e) {
-    throw ModelError(file.string() + ": the exported ONNX model fails the ONNX checker / shape inference: " + e.what());
+    throw failed(e);
   }
   std::string bytes;
   if (!m.SerializeToString(&bytes)) throw DataError(file.string() + ": cannot serialise the ONNX model");

@@ -149,33 +149,52 @@ std::vector<fs::path> find_deploy_dirs(const fs::path& dir) {
   return out;
 }
 
-VerifyResult verify_deployed(const fs::path& dir, const LabeledData& data, const VerifyOptions& options) {
+// The quantized ONNX models of a manifest: the QDQ model, then QLinear ones. Manifests
+// written before "onnx_models" existed list only qdq_onnx.
+std::vector<std::pair<std::string, std::string>> runnable_models(const nlohmann::json& m) {
+  std::vector<std::pair<std::string, std::string>> out{{m.at("qdq_onnx").get<std::string>(), "qdq"}};
+  for (const auto& e : m.value("onnx_models", nlohmann::json::array()))
+    if (e.value("form", "") == "qlinear") out.emplace_back(e.at("file").get<std::string>(), "qlinear");
+  return out;
+}
+
+std::vector<VerifyResult> verify_deployed(const fs::path& dir, const LabeledData& data, const VerifyOptions& options) {
   const nlohmann::json m = read_manifest(dir);
-  VerifyResult r;
-  r.dir = dir;
-  r.backend = m.value("backend", "");
-  r.images = data.size();
+  const std::string backend = m.value("backend", "");
   if (m.at("qdq_onnx").is_null() || m.at("torchscript").is_null())
-    throw ModelError(dir.string() + ": " + r.backend +
+    throw ModelError(dir.string() + ": " + backend +
                      " deploys without a QDQ ONNX / TorchScript model (log-domain sites), so there is nothing to run in "
                      "ONNX Runtime");
-  if (r.images == 0) throw DataError("verify: the data set is empty");
-  const at::Tensor ort = run_onnx_runtime(dir / m.at("qdq_onnx").get<std::string>(), data.inputs, options).to(at::kFloat);
+  if (data.size() == 0) throw DataError("verify: the data set is empty");
   const at::Tensor sim = run_torchscript(dir / m.at("torchscript").get<std::string>(), data.inputs, options.batch_size)
                              .to(at::kFloat);
-  if (ort.sizes() != sim.sizes()) {
-    std::ostringstream s;
-    s << "verify: ONNX Runtime's output shape " << ort.sizes() << " differs from the TorchScript's " << sim.sizes();
-    throw ModelError(s.str());
-  }
-  r.sim_top1 = top1(sim, data.labels);
-  r.ort_top1 = top1(ort, data.labels);
-  r.agreement = 100.0 * at::eq(ort.argmax(1), sim.argmax(1)).sum().item<double>() / static_cast<double>(r.images);
-  r.max_abs_diff = at::abs(ort.sub(sim)).max().item<double>();
+  double step = 0;
   for (const auto& s : m.at("sites"))
-    if (!s.at("is_weight").get<bool>()) r.step = s.at("scale").at(0).get<double>();
-  r.max_diff_steps = r.step > 0 ? r.max_abs_diff / r.step : std::numeric_limits<double>::quiet_NaN();
-  return r;
+    if (!s.at("is_weight").get<bool>()) step = s.at("scale").at(0).get<double>();
+  std::vector<VerifyResult> results;
+  for (const auto& [file, form] : runnable_models(m)) {
+    VerifyResult r;
+    r.dir = dir;
+    r.backend = backend;
+    r.onnx = file;
+    r.form = form;
+    r.images = data.size();
+    const at::Tensor ort = run_onnx_runtime(dir / file, data.inputs, options).to(at::kFloat);
+    if (ort.sizes() != sim.sizes()) {
+      std::ostringstream s;
+      s << "verify: ONNX Runtime's output shape " << ort.sizes() << " for " << file << " differs from the TorchScript's "
+        << sim.sizes();
+      throw ModelError(s.str());
+    }
+    r.sim_top1 = top1(sim, data.labels);
+    r.ort_top1 = top1(ort, data.labels);
+    r.agreement = 100.0 * at::eq(ort.argmax(1), sim.argmax(1)).sum().item<double>() / static_cast<double>(r.images);
+    r.max_abs_diff = at::abs(ort.sub(sim)).max().item<double>();
+    r.step = step;
+    r.max_diff_steps = r.step > 0 ? r.max_abs_diff / r.step : std::numeric_limits<double>::quiet_NaN();
+    results.push_back(std::move(r));
+  }
+  return results;
 }
 
 }  // namespace mqb

@@ -7,6 +7,10 @@ namespace {
 
 using namespace mqb;
 
+// ONNX_QNN runs QLinear operators (TVM, ONNX Runtime): the model in the QLinear form,
+// which `mqbench verify` runs next to the QDQ model (DEPLOY.md).
+void write_files(DeployContext& ctx) { ctx.write_onnx(ctx.model_name() + "_qlinear.onnx", OnnxForm::QLinear); }
+
 BackendSpec spec() {
   BackendSpec s;
   s.name = "ONNX_QNN";
@@ -17,6 +21,7 @@ BackendSpec spec() {
   s.rules.act_output_ops = {"conv", "add", "avg_pool"};
   s.rules.output_pass_through_ops = {"relu", "relu6"};
   s.rules.implicit_merges = {"relu<-add"};
+  s.deploy = write_files;
   return s;
 }
 

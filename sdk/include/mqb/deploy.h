@@ -52,7 +52,8 @@ struct MQB_API DeploySite {
 enum class OnnxForm {
   QDQ,      // QuantizeLinear/DequantizeLinear pairs at every site (per-channel weights on axis 0)
   Float,    // no fake quant: weights clipped to their grid's range, activations plain float
-  QLinear,  // ONNX_QNN: QLinearConv / QLinearMatMul / QuantizeLinear on int8/uint8 tensors
+  QLinear,  // ONNX_QNN: QLinearConv, com.microsoft QLinearAdd / QLinear(Global)AveragePool on
+            // uint8/int8 tensors; other ops keep their Q/DQ pairs
 };
 MQB_API const char* to_string(OnnxForm form);
 

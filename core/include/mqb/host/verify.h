@@ -1,4 +1,5 @@
-// `mqbench verify`: a deploy folder's QDQ ONNX model run in ONNX Runtime (through the
+// `mqbench verify`: a deploy folder's quantized ONNX models (the QDQ model, and the
+// QLinear model where the backend writes one) run in ONNX Runtime (through the
 // test-time Node.js client scripts/ort/run_onnx.js) against its deployed TorchScript
 // run by LibTorch here, on the same data: top-1 of each, top-1 agreement, and the
 // largest output difference in quantization steps.
@@ -23,6 +24,8 @@ struct VerifyOptions {
 struct VerifyResult {
   std::filesystem::path dir;
   std::string backend;
+  std::string onnx;  // the ONNX file run (a name in dir)
+  std::string form;  // its form: "qdq" or "qlinear"
   int64_t images = 0;
   double sim_top1 = 0, ort_top1 = 0;  // percent; NaN without labels
   double agreement = 0;               // percent of images where both pick the same class
@@ -43,10 +46,11 @@ MQB_API at::Tensor run_onnx_runtime(const std::filesystem::path& onnx, const at:
 // DataError when there is none.
 MQB_API std::vector<std::filesystem::path> find_deploy_dirs(const std::filesystem::path& dir);
 
-// Runs both models over `data` (labels optional). Errors: DataError for a missing or
-// foreign deploy folder, Error when node or onnxruntime-node is missing (run
-// scripts/setup.sh) or ONNX Runtime fails (its message included).
-MQB_API VerifyResult verify_deployed(const std::filesystem::path& dir, const LabeledData& data,
+// Runs the TorchScript and each quantized ONNX model over `data` (labels optional): one
+// result per ONNX model, the QDQ model first. Errors: DataError for a missing or foreign
+// deploy folder, Error when node or onnxruntime-node is missing (run scripts/setup.sh)
+// or ONNX Runtime fails (its message included).
+MQB_API std::vector<VerifyResult> verify_deployed(const std::filesystem::path& dir, const LabeledData& data,
                                      const VerifyOptions& options = {});
 
 }  // namespace mqb
