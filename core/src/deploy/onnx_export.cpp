@@ -77,10 +77,9 @@ class Exporter {
     g_ = m.mutable_graph();
     g_->set_name(opt_.graph_name);
 
-    // Activation sites name the tensor they quantize (DeploySite::tensor).
-    const c10::Symbol qsym = c10::Symbol::fromQualString(prep::kQuantizeOp);
-    for (Node* n : graph->nodes())
-      if (n->kind() == qsym) site_tensor_name_[n->input(0)] = site_of(n).name;
+    // Activation sites name the tensor they quantize (DeploySite::tensor), also inside
+    // the branches scripted code emits in place (F.interpolate's upsample in a prim::If).
+    name_site_tensors(graph->block(), c10::Symbol::fromQualString(prep::kQuantizeOp));
 
     // Inputs: self (the module object), then the data tensors.
     const auto inputs = graph->inputs();
@@ -125,6 +124,12 @@ class Exporter {
     return n;
   }
   bool is_initializer(const std::string& name) const { return initializers_.count(name) > 0; }
+  void name_site_tensors(torch::jit::Block* b, c10::Symbol qsym) {
+    for (Node* n : b->nodes()) {
+      if (n->kind() == qsym) site_tensor_name_[n->input(0)] = site_of(n).name;
+      for (torch::jit::Block* inner : n->blocks()) name_site_tensors(inner, qsym);
+    }
+  }
 
   static void add_value_info(::onnx::ValueInfoProto* vi, const std::string& name, const std::vector<int64_t>& shape,
                              bool symbolic_batch) {
