@@ -20,10 +20,6 @@ namespace fs = std::filesystem;
 
 const std::vector<int64_t> kShape = {4, 3, 32, 32};
 
-double scale_of(const PreparedModel& pm, const std::string& site, int64_t c = 0) {
-  return static_cast<double>(pm.qparams(site).scale.flatten().to(at::kFloat)[c].item<float>());
-}
-
 // TensorRT: dynamic range = scale * 127 for the [-127, 127] grid; the calibration cache
 // holds range / 127 as float32 bits in hex; the float ONNX model computes the float net.
 TEST(BackendFiles, TensorrtRangesCacheAndFloatModel) {
@@ -154,27 +150,39 @@ const std::map<std::string, std::pair<std::vector<std::string>, Check>>& backend
       {"STPU",
        {{"model_for_stpu.onnx", "model_stpu_minmax.json"},
         [](const fs::path& dir, PreparedModel&, const std::map<std::string, SiteTruth>& t) {
+          // Activations by tensor; weights as "<node>_weights" (checked per node in
+          // graph_files_test.cpp), never by their own name.
           const auto j = read_json(dir / "model_stpu_minmax.json");
+          size_t weights = 0, weight_keys = 0;
           for (const auto& [name, v] : t) {
+            if (v.weight) {
+              ++weights;
+              EXPECT_FALSE(j.contains(name)) << name;
+              continue;
+            }
             near(j.at(name).at("min"), v.scale[0] * static_cast<double>(v.qmin - v.zp[0]), name);
             near(j.at(name).at("max"), v.scale[0] * static_cast<double>(v.qmax - v.zp[0]), name);
           }
+          for (const auto& [key, value] : j.items()) {
+            const std::string suffix = "_weights";
+            if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
+              ++weight_keys;
+          }
+          EXPECT_EQ(weight_keys, weights);
         }}},
       {"Tengine_u8",
        {{"model_for_tengine.onnx", "model_for_tengine.scale"},
         [](const fs::path& dir, PreparedModel&, const std::map<std::string, SiteTruth>& t) {
-          std::istringstream in(read_text(dir / "model_for_tengine.scale"));
-          std::string name;
-          double scale = 0;
-          int64_t zp = 0;
-          size_t lines = 0;
-          while (in >> name >> scale >> zp) {
-            ++lines;
-            ASSERT_TRUE(t.count(name)) << name;
-            EXPECT_NEAR(scale, t.at(name).scale[0], 1e-8 * t.at(name).scale[0]) << name;
-            EXPECT_EQ(zp, t.at(name).zp[0]) << name;
+          // Lines of other tensors (conv outputs under a relu, propagated ranges) are
+          // checked in graph_files_test.cpp.
+          size_t site_lines = 0;
+          for (const ScaleLine& l : read_scale_lines(dir / "model_for_tengine.scale")) {
+            if (!t.count(l.name)) continue;
+            ++site_lines;
+            EXPECT_NEAR(l.scale, t.at(l.name).scale[0], 1e-8 * t.at(l.name).scale[0]) << l.name;
+            EXPECT_EQ(l.zero_point, t.at(l.name).zp[0]) << l.name;
           }
-          EXPECT_EQ(lines, t.size());  // every Tengine site is per tensor
+          EXPECT_EQ(site_lines, t.size());  // every Tengine site is per tensor
         }}},
       {"OPENVINO",
        {{"model_fakequantize.json"},

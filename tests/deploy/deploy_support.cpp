@@ -40,4 +40,16 @@ std::string read_text(const std::filesystem::path& file) {
   return s.str();
 }
 
+double scale_of(const PreparedModel& pm, const std::string& site, int64_t c) {
+  return static_cast<double>(pm.qparams(site).scale.flatten().to(at::kFloat)[c].item<float>());
+}
+
+std::vector<ScaleLine> read_scale_lines(const std::filesystem::path& file) {
+  std::istringstream in(read_text(file));
+  std::vector<ScaleLine> lines;
+  ScaleLine l;
+  while (in >> l.name >> l.scale >> l.zero_point) lines.push_back(l);
+  return lines;
+}
+
 }  // namespace mqb::test

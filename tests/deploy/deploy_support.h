@@ -20,5 +20,15 @@ DeployResult deploy_to(const PreparedModel& pm, const std::filesystem::path& dir
                        const std::string& model_name = "model");
 nlohmann::json read_json(const std::filesystem::path& file);
 std::string read_text(const std::filesystem::path& file);
+// The site's scale (channel c) as the deployed model holds it: float32, read as double.
+double scale_of(const PreparedModel& pm, const std::string& site, int64_t c = 0);
+
+// One `name scale zero_point` line of a Tengine .scale file.
+struct ScaleLine {
+  std::string name;
+  double scale = 0;
+  int64_t zero_point = 0;
+};
+std::vector<ScaleLine> read_scale_lines(const std::filesystem::path& file);
 
 }  // namespace mqb::test

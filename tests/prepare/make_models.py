@@ -143,6 +143,23 @@ class Options(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
 
 
+class SigmoidGate(nn.Module):
+    """A sigmoid gate (x * sigmoid(conv(x))) and a view head: Sigmoid and Reshape for the
+    deploy writers that key records on them (STPU, range propagation)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.gate = nn.Conv2d(8, 8, 1)
+        self.fc = nn.Linear(8 * 4 * 4, 4)
+
+    def forward(self, x):
+        y = F.relu(self.conv(x))
+        y = y * torch.sigmoid(self.gate(y))
+        y = F.max_pool2d(y, 2)
+        return self.fc(y.view(y.size(0), -1))
+
+
 class Identity(nn.Module):
     def forward(self, x):
         return x
@@ -163,6 +180,8 @@ def build(name):
         m, example = OddOps(), torch.randn(1, 3, 8, 8)
     elif name.startswith("options"):
         m, example = Options(), torch.randn(1, 3, 16, 16)
+    elif name.startswith("sigmoid_gate"):
+        m, example = SigmoidGate(), torch.randn(1, 3, 8, 8)
     elif name.startswith("identity"):
         m, example = Identity(), torch.randn(1, 3)
     elif name.startswith("transformer"):
@@ -188,7 +207,7 @@ def build(name):
 ALL = ["resnet18_scripted", "resnet18_traced", "mobilenet_v2_scripted", "mobilenet_v2_traced",
        "small_cnn_scripted", "small_cnn_traced", "concat_upsample_scripted",
        "concat_upsample_traced", "transformer_scripted", "transformer_traced",
-       "odd_ops_scripted", "identity_scripted", "options_scripted"]
+       "odd_ops_scripted", "identity_scripted", "options_scripted", "sigmoid_gate_scripted"]
 
 if __name__ == "__main__":
     out = sys.argv[1]

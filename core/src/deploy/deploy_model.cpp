@@ -1,6 +1,9 @@
 // deploy_model (see mqb/host/deploy.h): the core's DeployContext and the folder it fills.
 #include "mqb/host/deploy.h"
 
+#include <optional>
+
+#include "float_graph.h"
 #include "mqb/host/onnx_export.h"
 #include "mqb/host/tensor_io.h"
 
@@ -29,14 +32,16 @@ class CoreDeployContext final : public DeployContext {
     const fs::path file = out_dir_ / file_name;
     if (fs::path(file_name).filename() != fs::path(file_name))
       throw Error("deploy: '" + file_name + "' is not a plain file name");
-    OnnxExportOptions o;
-    o.form = form;
-    o.input_shape = options_.input_shape;
-    o.graph_name = options_.model_name;
-    export_onnx(model_, file, o);
+    export_onnx(model_, file, export_options(form));
     record(file);
     onnx_models_.push_back({{"file", file_name}, {"form", to_string(form)}});
     return file;
+  }
+
+  // Built on first use: only backends that read the graph pay for the extra export walk.
+  const DeployGraph& graph() const override {
+    if (!graph_) graph_ = float_model_graph(model_, export_options(OnnxForm::Float));
+    return *graph_;
   }
 
   // NNIE's log-domain sites have neither an aten fake-quant op nor QuantizeLinear: such
@@ -57,6 +62,14 @@ class CoreDeployContext final : public DeployContext {
   }
 
  private:
+  OnnxExportOptions export_options(OnnxForm form) const {
+    OnnxExportOptions o;
+    o.form = form;
+    o.input_shape = options_.input_shape;
+    o.graph_name = options_.model_name;
+    return o;
+  }
+
   const PreparedModel& model_;
   std::string backend_;
   fs::path out_dir_;
@@ -64,6 +77,7 @@ class CoreDeployContext final : public DeployContext {
   std::vector<DeploySite> sites_;
   fs::path qdq_onnx_;
   nlohmann::json onnx_models_ = nlohmann::json::array();
+  mutable std::optional<DeployGraph> graph_;
 };
 
 nlohmann::json site_json(const DeploySite& s) {

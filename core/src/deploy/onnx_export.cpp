@@ -25,6 +25,7 @@
 
 #include "../prepare/prepared_impl.h"
 #include "../prepare/site_pass.h"
+#include "float_graph.h"
 #include "mqb/host/tensor_io.h"
 #include "qlinear_pass.h"
 
@@ -804,6 +805,13 @@ void export_onnx(const PreparedModel& model, const std::filesystem::path& file, 
   std::string bytes;
   if (!m.SerializeToString(&bytes)) throw DataError(file.string() + ": cannot serialise the ONNX model");
   write_text_file(file, bytes);
+}
+
+::onnx::ModelProto float_onnx_model(const PreparedModel& model, const OnnxExportOptions& options) {
+  if (options.input_shape.empty()) throw ModelError("ONNX export: the input shape is empty (give an example batch)");
+  OnnxExportOptions o = options;
+  o.form = OnnxForm::Float;
+  return Exporter(model, o).run();
 }
 
 }  // namespace mqb

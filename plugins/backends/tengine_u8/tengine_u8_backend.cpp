@@ -1,27 +1,12 @@
 // Tengine_u8 backend preset: OPEN AI LAB Tengine uint8: asymmetric per-tensor, network outputs quantized.
 // Defaults and site rules from MQBench's prepare_by_platform table (spec §1.4, §2.4).
-#include <cstdio>
-
 #include "mqb/backend_spec.h"
 #include "mqb/plugin.h"
+#include "tengine_deploy.h"
 
 namespace {
 
 using namespace mqb;
-
-// Tengine: `name scale zero_point` lines for every per-tensor site, plus the float model
-// with clipped weights (DEPLOY.md).
-void write_files(DeployContext& ctx) {
-  ctx.write_onnx(ctx.model_name() + "_for_tengine.onnx", OnnxForm::Float);
-  std::string text;
-  for (const DeploySite& s : ctx.sites()) {
-    if (s.per_channel()) continue;  // per-channel weights are clipped in the model
-    char line[64];
-    std::snprintf(line, sizeof line, " %.9g %lld\n", s.scale.at(0), static_cast<long long>(s.zero_point.at(0)));
-    text += s.tensor + line;
-  }
-  ctx.write_text(ctx.model_name() + "_for_tengine.scale", text);
-}
 
 BackendSpec spec() {
   BackendSpec s;
@@ -33,7 +18,7 @@ BackendSpec spec() {
   s.rules.act_output_ops = s.rules.act_input_ops;
   s.rules.output_pass_through_ops = {"flatten"};
   s.rules.quantize_network_output = true;
-  s.deploy = write_files;
+  s.deploy = tengine::write_deploy_files;
   return s;
 }
 

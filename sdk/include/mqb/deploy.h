@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "mqb/deploy_graph.h"
 #include "mqb/error.h"
 
 namespace mqb {
@@ -70,6 +71,10 @@ class MQB_API DeployContext {
   // Writes the model as ONNX in `form` to out_dir()/file_name (atomically, after the
   // ONNX checker and shape inference passed) and returns the path.
   virtual std::filesystem::path write_onnx(const std::string& file_name, OnnxForm form) = 0;
+  // The structure of the float model write_onnx(..., OnnxForm::Float) writes (built on
+  // first use): nodes, their tensors, initializer shapes; site tensors carry the names
+  // DeploySite::tensor gives. See mqb/deploy_graph.h.
+  virtual const DeployGraph& graph() const = 0;
 
   // Helpers for plugins: atomic writes into out_dir() (temporary file + rename), each
   // recorded in written(). `file_name` is a plain name, no directories.

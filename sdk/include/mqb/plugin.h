@@ -17,8 +17,8 @@
 #define MQB_PLUGIN_ENTRY_NAME "mqb_plugin_v1"
 // Bumped whenever a type crossing the plugin boundary changes layout or gains a virtual
 // function. 2: SiteRules gained bias_quantizer, pass_through_producers,
-// supports_academic_mode.
-#define MQB_PLUGIN_ABI_VERSION 2u
+// supports_academic_mode. 3: DeployContext gained graph() (mqb/deploy_graph.h).
+#define MQB_PLUGIN_ABI_VERSION 3u
 
 extern "C" {
 struct mqb_plugin_descriptor {
