@@ -1,6 +1,7 @@
 // The mqbench dispatcher and shared option parsing.
 #include "cli_common.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <ostream>
 
@@ -26,7 +27,7 @@ const std::vector<Command>& commands() {
       {"check-plugin", "conformance kit: load a plugin library and run the generic checks of its kind",
        cmd_check_plugin},
       {"deploy", "writes the deployed TorchScript, the QDQ ONNX model and the backend's own files from a prepared model", cmd_deploy},
-      {"verify", "runs a deploy folder's ONNX model in ONNX Runtime against its TorchScript: top-1 of each, agreement", cmd_verify},
+      {"verify", "runs a deploy folder's quantized ONNX models in ONNX Runtime against its TorchScript: top-1 of each, agreement", cmd_verify},
   };
   return table;
 }
@@ -62,7 +63,10 @@ void print_help(std::ostream& out) {
   out << "mqbench " << MQB_SDK_VERSION
       << ": plugin-based model quantization (MQBench in C++)\n\n"
          "usage: mqbench [--help] [--version] <command> [options]\n\ncommands:\n";
-  for (const auto& c : commands()) out << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+  size_t width = 0;  // the longest command name plus two spaces
+  for (const auto& c : commands()) width = std::max(width, std::string(c.name).size() + 2);
+  for (const auto& c : commands())
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << c.name << c.summary << "\n";
   out << "\n`mqbench <command> --help` shows a command's options.\n"
          "exit codes: 0 success, 1 error (bad config, plugin, data), 2 usage error.\n"
          "plugins are searched in: config plugin_dirs, $MQB_PLUGIN_PATH, the install dir, the build tree.\n";

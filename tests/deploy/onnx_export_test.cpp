@@ -6,6 +6,8 @@
 #include <ATen/ops/eq.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "deploy_support.h"
 #include "mqb/host/verify.h"
 
@@ -106,6 +108,29 @@ TEST(OnnxExport, ManifestListsEverySiteWithItsQparams) {
     for (int64_t c = 0; c < scale.numel(); ++c)
       EXPECT_EQ(s.at("scale")[c].get<double>(), static_cast<double>(scale[c].item<float>())) << s.at("name");
   }
+}
+
+// Scripted F.interpolate has an upsample (and, under an output-quantizing backend, a
+// site) per input rank; only the 4-D branch runs. The manifest lists exactly the sites
+// the graph runs, so every record names a tensor the ONNX files contain.
+TEST(OnnxExport, ManifestListsOnlyTheSitesTheGraphRuns) {
+  PreparedModel pm = calibrated("concat_upsample_scripted", backend_fixed_toml("STPU"), {4, 3, 32, 32});
+  std::set<std::string> upsample_sites;
+  for (const SiteInfo& s : pm.sites())
+    if (s.op == "upsample" && s.reason == "output") upsample_sites.insert(s.name);
+  ASSERT_EQ(upsample_sites.size(), 3u) << site_listing(pm);  // one per rank branch: 1-D, 2-D, 3-D
+  const DeployResult r = deploy_to(pm, temp_dir("onnx_manifest_branches"), {4, 3, 32, 32});
+  const std::string onnx = read_text(r.qdq_onnx);
+  const auto manifest = read_json(r.manifest);
+  std::set<std::string> listed;
+  for (const auto& s : manifest.at("sites")) {
+    listed.insert(s.at("name").get<std::string>());
+    EXPECT_NE(onnx.find(s.at("tensor").get<std::string>()), std::string::npos) << s.at("name");
+  }
+  EXPECT_EQ(listed.size(), pm.sites().size() - 2);
+  size_t upsample_listed = 0;
+  for (const std::string& name : upsample_sites) upsample_listed += listed.count(name);
+  EXPECT_EQ(upsample_listed, 1u);
 }
 
 }  // namespace

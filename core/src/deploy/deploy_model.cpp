@@ -1,7 +1,7 @@
 // deploy_model (see mqb/host/deploy.h): the core's DeployContext and the folder it fills.
 #include "mqb/host/deploy.h"
 
-#include <optional>
+#include <set>
 
 #include "float_graph.h"
 #include "mqb/host/onnx_export.h"
@@ -17,8 +17,14 @@ class CoreDeployContext final : public DeployContext {
  public:
   CoreDeployContext(const PreparedModel& model, std::string backend, const fs::path& out_dir,
                     const DeployOptions& options)
-      : model_(model), backend_(std::move(backend)), out_dir_(fs::absolute(out_dir)), options_(options),
-        sites_(deploy_sites(model)) {}
+      : model_(model), backend_(std::move(backend)), out_dir_(fs::absolute(out_dir)), options_(options) {
+    // Only the sites the deployed graph runs: a scripted F.interpolate quantizes its
+    // output in every rank branch, and the untaken ones name tensors no file contains.
+    std::set<std::string> reached;
+    graph_ = float_model_graph(model_, export_options(OnnxForm::Float), &reached);
+    for (DeploySite& s : deploy_sites(model))
+      if (reached.count(s.name)) sites_.push_back(std::move(s));
+  }
 
   const std::string& backend() const override { return backend_; }
   const std::string& model_name() const override { return options_.model_name; }
@@ -38,11 +44,7 @@ class CoreDeployContext final : public DeployContext {
     return file;
   }
 
-  // Built on first use: only backends that read the graph pay for the extra export walk.
-  const DeployGraph& graph() const override {
-    if (!graph_) graph_ = float_model_graph(model_, export_options(OnnxForm::Float));
-    return *graph_;
-  }
+  const DeployGraph& graph() const override { return graph_; }
 
   // NNIE's log-domain sites have neither an aten fake-quant op nor QuantizeLinear: such
   // a model gets only its backend's files.
@@ -77,7 +79,7 @@ class CoreDeployContext final : public DeployContext {
   std::vector<DeploySite> sites_;
   fs::path qdq_onnx_;
   nlohmann::json onnx_models_ = nlohmann::json::array();
-  mutable std::optional<DeployGraph> graph_;
+  DeployGraph graph_;
 };
 
 nlohmann::json site_json(const DeploySite& s) {

@@ -61,8 +61,9 @@ std::vector<double> small_values(const ::onnx::TensorProto& t, int64_t numel) {
 
 }  // namespace
 
-DeployGraph float_model_graph(const PreparedModel& model, const OnnxExportOptions& options) {
-  const ::onnx::ModelProto m = float_onnx_model(model, options);
+DeployGraph float_model_graph(const PreparedModel& model, const OnnxExportOptions& options,
+                              std::set<std::string>* reached_sites) {
+  const ::onnx::ModelProto m = float_onnx_model(model, options, reached_sites);
   const ::onnx::GraphProto& g = m.graph();
   DeployGraph out;
   for (const auto& n : g.node()) {

@@ -67,6 +67,10 @@ class Exporter {
     for (const DeploySite& s : deploy_sites(model)) sites_[s.name] = s;
   }
 
+  // Names of the sites the walk met: a site in a branch not taken on the example input
+  // (scripted F.interpolate has one per input rank) is not among them.
+  const std::set<std::string>& reached_sites() const { return reached_; }
+
   ::onnx::ModelProto run() {
     auto graph = impl_.module.get_method("forward").graph();
     ::onnx::ModelProto m;
@@ -368,6 +372,7 @@ class Exporter {
 
   void emit_site(Node* n) {
     const SiteInfo& info = site_of(n);
+    reached_.insert(info.name);
     Value* x = n->input(0);
     auto it = sites_.find(info.name);
     if (it == sites_.end() || opt_.form == OnnxForm::Float) {  // disabled site or no fake quant
@@ -725,7 +730,7 @@ class Exporter {
   std::unordered_map<Value*, std::pair<std::string, at::Tensor>> params_;
   std::unordered_map<Value*, int64_t> size_dims_;
   std::map<std::string, std::string> param_names_;
-  std::set<std::string> used_names_, initializers_;
+  std::set<std::string> used_names_, initializers_, reached_;
 };
 
 }  // namespace
@@ -807,11 +812,15 @@ void export_onnx(const PreparedModel& model, const std::filesystem::path& file, 
   write_text_file(file, bytes);
 }
 
-::onnx::ModelProto float_onnx_model(const PreparedModel& model, const OnnxExportOptions& options) {
+::onnx::ModelProto float_onnx_model(const PreparedModel& model, const OnnxExportOptions& options,
+                                    std::set<std::string>* reached_sites) {
   if (options.input_shape.empty()) throw ModelError("ONNX export: the input shape is empty (give an example batch)");
   OnnxExportOptions o = options;
   o.form = OnnxForm::Float;
-  return Exporter(model, o).run();
+  Exporter ex(model, o);
+  ::onnx::ModelProto m = ex.run();
+  if (reached_sites) *reached_sites = ex.reached_sites();
+  return m;
 }
 
 }  // namespace mqb
