@@ -81,23 +81,46 @@ __attribute__((always_inline)) inline T dequantized(T q, const Affine<T>& a) {
   return (c - a.zp) * a.scale;
 }
 
+// Software prefetch of the cache lines `count` elements at `p` + kPrefetchDistance bytes:
+// one core streams memory at well below the bus's rate unless more lines are in flight
+// than its hardware prefetcher requests (a copy runs 2x faster on 2 threads than on 1).
+constexpr int64_t kPrefetchDistance = 4096;
+template <typename T>
+__attribute__((always_inline)) inline void prefetch_ahead(const T* p, int64_t count) {
+  const char* c = reinterpret_cast<const char*>(p) + kPrefetchDistance;
+  for (int64_t off = 0; off < count * static_cast<int64_t>(sizeof(T)); off += 64) __builtin_prefetch(c + off);
+}
+
+// Elements per prefetch step of the streaming loops (1 KB of floats).
+constexpr int64_t kBlock = 256;
+
 template <typename T>
 __attribute__((always_inline)) inline void forward_run(const T* __restrict x, T* __restrict y, int64_t n,
                                                        Affine<T> a) {
-  for (int64_t i = 0; i < n; ++i) y[i] = dequantized(affine_code(x[i], a), a);
+  for (int64_t b = 0; b < n; b += kBlock) {
+    prefetch_ahead(x + b, kBlock);
+    const int64_t e = std::min(n, b + kBlock);
+    for (int64_t i = b; i < e; ++i) y[i] = dequantized(affine_code(x[i], a), a);
+  }
 }
 
 template <typename T>
 __attribute__((always_inline)) inline void backward_run(const T* __restrict dy, const T* __restrict x,
                                                         T* __restrict dx, int64_t n, Affine<T> a) {
-  for (int64_t i = 0; i < n; ++i) dx[i] = code_inside(affine_code(x[i], a), a) ? dy[i] : T(0);
+  for (int64_t b = 0; b < n; b += kBlock) {
+    prefetch_ahead(x + b, kBlock);
+    prefetch_ahead(dy + b, kBlock);
+    const int64_t e = std::min(n, b + kBlock);
+    for (int64_t i = b; i < e; ++i) dx[i] = code_inside(affine_code(x[i], a), a) ? dy[i] : T(0);
+  }
 }
 
 // The straight-through mask packed one bit per element (bit j of byte i is element
 // 8i + j): the forward records it, and the backward reads dy plus 1/8 byte per
 // element instead of dy and x, and rounds nothing. Runs start at multiples of 8
 // elements (for_each_run's per-tensor chunks), so no two runs share a byte.
-constexpr int64_t kMaskBlock = 256;
+constexpr int64_t kMaskBlock = kBlock;
+
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "pack_bits reads eight bytes as one little-endian word");
 
 // Eight 0/1 bytes to one byte (byte j -> bit j). The multiply places byte j's bit at
@@ -121,6 +144,7 @@ __attribute__((always_inline)) inline void forward_mask_run(const T* __restrict 
                                                             uint8_t* __restrict bits, int64_t n, Affine<T> a) {
   uint8_t inside[kMaskBlock];
   for (int64_t b = 0; b < n; b += kMaskBlock) {
+    prefetch_ahead(x + b, kMaskBlock);
     const int64_t m = std::min(kMaskBlock, n - b);
     for (int64_t i = 0; i < m; ++i) {
       const T q = affine_code(x[b + i], a);
@@ -233,6 +257,7 @@ __attribute__((target("avx2,fma"))) void backward_mask_f_avx2(const float* dy, c
   const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
   int64_t g = 0;
   for (; 8 * g + 8 <= n; ++g) {
+    if ((g & (kBlock / 8 - 1)) == 0) prefetch_ahead(dy + 8 * g, kBlock);
     const __m256i set = _mm256_and_si256(_mm256_set1_epi32(bits[g]), lane_bit);
     const __m256 keep = _mm256_castsi256_ps(_mm256_cmpeq_epi32(set, lane_bit));
     _mm256_storeu_ps(dx + 8 * g, _mm256_and_ps(_mm256_loadu_ps(dy + 8 * g), keep));
