@@ -27,6 +27,7 @@
 #include "../prepare/site_pass.h"
 #include "float_graph.h"
 #include "mqb/host/tensor_io.h"
+#include "onnx_tensor.h"
 #include "qlinear_pass.h"
 
 namespace mqb {
@@ -149,23 +150,14 @@ class Exporter {
     }
   }
 
+  // Tensors of a type ONNX initializers do not hold here (double, bool, ...) are stored as float.
   std::string add_initializer(const std::string& hint, const at::Tensor& t_in) {
-    at::Tensor t = t_in.detach().contiguous();
+    at::Tensor t = t_in.detach();
+    if (!onnx_element_type(t.scalar_type())) t = t.to(at::kFloat);
     ::onnx::TensorProto* tp = g_->add_initializer();
     const std::string name = fresh(hint);
     tp->set_name(name);
-    for (int64_t d : t.sizes()) tp->add_dims(d);
-    switch (t.scalar_type()) {
-      case at::kFloat: tp->set_data_type(::onnx::TensorProto::FLOAT); break;
-      case at::kLong: tp->set_data_type(::onnx::TensorProto::INT64); break;
-      case at::kChar: tp->set_data_type(::onnx::TensorProto::INT8); break;
-      case at::kByte: tp->set_data_type(::onnx::TensorProto::UINT8); break;
-      case at::kInt: tp->set_data_type(::onnx::TensorProto::INT32); break;
-      default:
-        t = t.to(at::kFloat);
-        tp->set_data_type(::onnx::TensorProto::FLOAT);
-    }
-    tp->set_raw_data(std::string(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size()));
+    set_tensor_data(*tp, t);
     initializers_.insert(name);
     return name;
   }
@@ -399,7 +391,7 @@ class Exporter {
     if (pc) attr(qn, "axis", static_cast<int64_t>(s.axis));
     // A grid narrower than the element type (e.g. [-127, 127], 4-bit [-8, 7]) saturates
     // at its own bounds, as the simulation's clamp does: Clip on the integer codes.
-    const int64_t tmin = u8 ? 0 : -128, tmax = u8 ? 255 : 127;
+    const auto [tmin, tmax] = code_type_range(u8 ? ::onnx::TensorProto::UINT8 : ::onnx::TensorProto::INT8);
     if (s.quant_min != tmin || s.quant_max != tmax) {
       at::Tensor lo = int_tensor({s.quant_min}).to(u8 ? at::kByte : at::kChar).reshape({});
       at::Tensor hi = int_tensor({s.quant_max}).to(u8 ? at::kByte : at::kChar).reshape({});

@@ -13,8 +13,8 @@
 #include <ATen/ops/round.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -22,6 +22,7 @@
 
 #include "mqb/error.h"
 #include "mqb/fake_quant_kernels.h"
+#include "onnx_tensor.h"
 
 namespace mqb {
 
@@ -51,39 +52,6 @@ int64_t attr_int(const NodeProto& n, const std::string& name, int64_t fallback) 
   return fallback;
 }
 
-at::ScalarType scalar_type_of(int onnx_type) {
-  switch (onnx_type) {
-    case TensorProto::FLOAT: return at::kFloat;
-    case TensorProto::UINT8: return at::kByte;
-    case TensorProto::INT8: return at::kChar;
-    case TensorProto::INT32: return at::kInt;
-    case TensorProto::INT64: return at::kLong;
-    default: throw ModelError("QLinear form: initializer element type " + std::to_string(onnx_type) + " is not handled");
-  }
-}
-
-int onnx_type_of(at::ScalarType t) {
-  switch (t) {
-    case at::kFloat: return TensorProto::FLOAT;
-    case at::kByte: return TensorProto::UINT8;
-    case at::kChar: return TensorProto::INT8;
-    case at::kInt: return TensorProto::INT32;
-    default: throw ModelError("QLinear form: cannot store a tensor of this element type");
-  }
-}
-
-// The export writes every initializer as raw little-endian data.
-at::Tensor tensor_of(const TensorProto& t) {
-  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
-  at::Tensor out = at::empty(dims, at::TensorOptions().dtype(scalar_type_of(t.data_type())));
-  const size_t bytes = static_cast<size_t>(out.numel()) * out.element_size();
-  if (t.raw_data().size() != bytes)
-    throw ModelError("QLinear form: initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) +
-                     " bytes, its shape needs " + std::to_string(bytes));
-  if (bytes) std::memcpy(out.data_ptr(), t.raw_data().data(), bytes);
-  return out;
-}
-
 class Rewriter {
  public:
   explicit Rewriter(::onnx::ModelProto& model) : model_(model), g_(*model.mutable_graph()) {
@@ -96,7 +64,7 @@ class Rewriter {
     for (const auto& o : g_.output()) graph_outputs_.insert(o.name());
   }
 
-  QLinearReport run() {
+  void run() {
     const int count = g_.node_size();
     for (int i = 0; i < count; ++i) {
       const std::string& type = g_.node(i).op_type();
@@ -107,7 +75,6 @@ class Rewriter {
       else if (type == "AveragePool") convert_pool(i, "QLinearAveragePool");
     }
     rebuild();
-    return report_;
   }
 
  private:
@@ -138,13 +105,17 @@ class Rewriter {
     return d;
   }
 
-  // The smallest code a QuantizeLinear's output can hold: its element type's minimum,
-  // or the lower bound of the integer Clip a narrow grid puts after it.
-  int64_t lowest_code(const NodeProto& q, const TensorProto& zp) const {
+  // The codes a QuantizeLinear's output can hold: its element type's range, or that of
+  // the integer Clip a narrow grid puts after it; nullopt for a Clip with computed bounds.
+  std::optional<std::pair<int64_t, int64_t>> code_bounds(const NodeProto& q) const {
     const std::vector<int>& rs = readers(q.output(0));
-    if (rs.size() == 1 && g_.node(rs[0]).op_type() == "Clip")
-      if (const TensorProto* lo = initializer(g_.node(rs[0]).input(1))) return tensor_of(*lo).item<int64_t>();
-    return zp.data_type() == TensorProto::UINT8 ? 0 : -128;
+    if (rs.size() == 1 && g_.node(rs[0]).op_type() == "Clip") {
+      const TensorProto* lo = initializer(g_.node(rs[0]).input(1));
+      const TensorProto* hi = initializer(g_.node(rs[0]).input(2));
+      if (!lo || !hi) return std::nullopt;
+      return std::pair{tensor_of(*lo).to(at::kLong).item<int64_t>(), tensor_of(*hi).to(at::kLong).item<int64_t>()};
+    }
+    return code_type_range(initializer(q.input(2))->data_type());
   }
 
   // A Relu, or Clip(0, m), in front of a QuantizeLinear whose grid starts at real 0
@@ -154,13 +125,14 @@ class Rewriter {
     const TensorProto* zp = initializer(q.input(2));
     if (!scale || !zp || scale->dims_size() > 0) return false;
     const int64_t z = tensor_of(*zp).to(at::kLong).item<int64_t>();
-    if (z != lowest_code(q, *zp)) return false;
+    const auto bounds = code_bounds(q);
+    if (!bounds || z != bounds->first) return false;
     if (act.op_type() == "Relu") return true;
     if (act.op_type() != "Clip" || act.input_size() != 3) return false;
     const TensorProto* lo = initializer(act.input(1));
     const TensorProto* hi = initializer(act.input(2));
     if (!lo || !hi || tensor_of(*lo).item<float>() != 0.0f) return false;
-    const int64_t top = zp->data_type() == TensorProto::UINT8 ? 255 : 127;
+    const int64_t top = code_type_range(zp->data_type()).second;
     return static_cast<double>(tensor_of(*scale).item<float>()) * static_cast<double>(top - z) <=
            static_cast<double>(tensor_of(*hi).item<float>());
   }
@@ -194,28 +166,19 @@ class Rewriter {
   // between them], as the simulation's fake quantizer rounds (x * (1/s), half to even),
   // which can differ from QuantizeLinear's x / s by one code at a tie.
   std::optional<std::string> weight_codes(const Dequantized& w) {
-    const NodeProto* clip = nullptr;
     const NodeProto* q = producer(w.codes);
-    if (q && q->op_type() == "Clip") {
-      clip = q;
-      q = producer(q->input(0));
-    }
+    if (q && q->op_type() == "Clip") q = producer(q->input(0));
     if (!q || q->op_type() != "QuantizeLinear" || q->input(1) != w.scale || q->input(2) != w.zero_point)
       return std::nullopt;
     const TensorProto* wt = initializer(q->input(0));
     if (!wt || wt->data_type() != TensorProto::FLOAT) return std::nullopt;
     if (auto it = weight_codes_.find(w.codes); it != weight_codes_.end()) return it->second;
+    const auto bounds = code_bounds(*q);
+    if (!bounds) return std::nullopt;
 
     const TensorProto& zp_proto = *initializer(w.zero_point);
     const bool u8 = zp_proto.data_type() == TensorProto::UINT8;
-    int64_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
-    if (clip) {
-      const TensorProto* l = initializer(clip->input(1));
-      const TensorProto* h = initializer(clip->input(2));
-      if (!l || !h) return std::nullopt;
-      lo = tensor_of(*l).to(at::kLong).item<int64_t>();
-      hi = tensor_of(*h).to(at::kLong).item<int64_t>();
-    }
+    const auto [lo, hi] = *bounds;
     const at::Tensor weight = tensor_of(*wt);
     const at::Tensor scale = tensor_of(*initializer(w.scale)).reshape({-1});
     const at::Tensor zp = tensor_of(zp_proto).to(at::kLong).reshape({-1});
@@ -230,15 +193,12 @@ class Rewriter {
     return name;
   }
 
-  std::string add_initializer(const std::string& hint, const at::Tensor& t_in) {
-    const at::Tensor t = t_in.contiguous();
+  std::string add_initializer(const std::string& hint, const at::Tensor& t) {
     std::string name = hint;
     for (int k = 1; initializers_.count(name) || producer_.count(name); ++k) name = hint + "_" + std::to_string(k);
     TensorProto* p = g_.add_initializer();
     p->set_name(name);
-    for (int64_t d : t.sizes()) p->add_dims(d);
-    p->set_data_type(onnx_type_of(t.scalar_type()));
-    p->set_raw_data(std::string(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size()));
+    set_tensor_data(*p, t);
     initializers_[name] = p;
     return name;
   }
@@ -268,7 +228,6 @@ class Rewriter {
     if (*domain) n.set_domain(domain);
     dead_.insert(y.quantize_node);
     if (y.activation_node >= 0) dead_.insert(y.activation_node);
-    ++report_.converted[type];
     return replacements_[index] = n;
   }
 
@@ -387,11 +346,10 @@ class Rewriter {
   std::unordered_map<std::string, std::string> weight_codes_;
   std::map<int, NodeProto> replacements_;
   std::set<int> dead_;
-  QLinearReport report_;
 };
 
 }  // namespace
 
-QLinearReport rewrite_to_qlinear(::onnx::ModelProto& model) { return Rewriter(model).run(); }
+void rewrite_to_qlinear(::onnx::ModelProto& model) { Rewriter(model).run(); }
 
 }  // namespace mqb

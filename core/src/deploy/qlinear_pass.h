@@ -14,19 +14,12 @@
 #endif
 #include <onnx/onnx_pb.h>
 
-#include <map>
-#include <string>
-
 namespace mqb {
-
-struct QLinearReport {
-  std::map<std::string, int> converted;  // QLinear op type -> how many nodes became one
-};
 
 // Rewrites `model` (a QDQ model from export_onnx, nodes in topological order) in place.
 // Weight codes are computed as the simulation's fake quantizer computes them, biases
 // become int32 at scale s_x * s_w (rounded to nearest). Removes the Q/DQ nodes and
 // initializers nothing reads any more.
-QLinearReport rewrite_to_qlinear(::onnx::ModelProto& model);
+void rewrite_to_qlinear(::onnx::ModelProto& model);
 
 }  // namespace mqb
