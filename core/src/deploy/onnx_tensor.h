@@ -1,15 +1,12 @@
 // ONNX initializers <-> ATen tensors, for the exporter and the QLinear pass: one place for
 // the element-type mapping and the raw little-endian layout both write and read.
 #pragma once
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#define ONNX_ML 1
-#endif
 #include <ATen/core/Tensor.h>
-#include <onnx/onnx_pb.h>
 
 #include <optional>
 #include <utility>
+
+#include "onnx_proto.h"
 
 namespace mqb {
 

@@ -8,11 +8,7 @@
 // mixed graphs): Gemm/MatMul, Concat, MaxPool and ops between differently quantized
 // tensors, as in MQBench. What differs from MQBench and why: README.md "Deploy".
 #pragma once
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "onnx_proto.h"
 
 namespace mqb {
 
