@@ -11,9 +11,7 @@
 #include "bench_matrix.h"
 #include "cli_common.h"
 #include "mqb/host/config.h"
-#include "mqb/host/datasets.h"
-#include "mqb/host/reference_models.h"
-#include "mqb/host/tensor_io.h"
+#include "support/fashion_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -170,10 +168,7 @@ TEST(BenchCommand, TinyMatrixEndToEndWithTheHtmlReportRenderedInChromium) {
   const fs::path model = dir / "cnn.pt", data = dir / "data";
   std::ostringstream o, e;
   ASSERT_EQ(mqb::cli::run_main({"train", "--limit", "1024", "--out", model.string(), "--quiet"}, o, e), 0) << e.str();
-  fs::create_directories(data);
-  const mqb::LabeledData test = mqb::load_fashion_mnist(mqb::Split::Test);
-  mqb::write_npy(data / "inputs.npy", mqb::normalize_fashion_mnist(test.inputs.narrow(0, 0, 400)));
-  mqb::write_npy(data / "labels.npy", test.labels.narrow(0, 0, 400));
+  mqb::test::fashion_folder(data, mqb::Split::Test, 400);
   const fs::path matrix = dir / "m.toml";
   std::ofstream(matrix) << "model = \"cnn.pt\"\ndata = \"data\"\ncalib_batches = 2\nbatch_size = 32\n"
                         << "[qat]\nepochs = 1\nbatch_size = 64\ntrain_images = 256\n"

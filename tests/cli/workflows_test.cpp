@@ -7,9 +7,7 @@
 #include <sstream>
 
 #include "support/cli_run.h"
-#include "mqb/host/datasets.h"
-#include "mqb/host/reference_models.h"
-#include "mqb/host/tensor_io.h"
+#include "support/fashion_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -23,15 +21,7 @@ fs::path work_dir() {
 using mqb::test::run_cli;
 
 // A small labelled folder: the first 600 test images, normalised as the models expect.
-fs::path data_folder() {
-  const fs::path d = work_dir() / "data";
-  if (fs::exists(d / "labels.npy")) return d;
-  fs::create_directories(d);
-  mqb::LabeledData test = mqb::load_fashion_mnist(mqb::Split::Test);
-  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(test.inputs.narrow(0, 0, 600)));
-  mqb::write_npy(d / "labels.npy", test.labels.narrow(0, 0, 600));
-  return d;
-}
+fs::path data_folder() { return mqb::test::fashion_folder(work_dir() / "data", mqb::Split::Test, 600); }
 
 }  // namespace
 

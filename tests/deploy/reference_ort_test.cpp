@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "support/cli_run.h"
+#include "support/fashion_folder.h"
 #include "mqb/host/datasets.h"
 #include "mqb/host/reference_models.h"
 #include "mqb/host/tensor_io.h"
@@ -29,19 +30,9 @@ fs::path work_dir() {
 
 using mqb::test::run_cli;
 
-// A folder of the first `count` normalised images of a Fashion-MNIST split.
-fs::path fashion_folder(const std::string& name, mqb::Split split, int64_t count) {
-  const fs::path d = work_dir() / name;
-  if (fs::exists(d / "labels.npy")) return d;
-  fs::create_directories(d);
-  mqb::LabeledData data = mqb::load_fashion_mnist(split);
-  mqb::write_npy(d / "inputs.npy", mqb::normalize_fashion_mnist(data.inputs.narrow(0, 0, count)));
-  mqb::write_npy(d / "labels.npy", data.labels.narrow(0, 0, count));
-  return d;
-}
 // verify's data: the whole test split; ptq's calibration (and quick evaluation) data.
-fs::path test_folder() { return fashion_folder("test_data", mqb::Split::Test, 10000); }
-fs::path calib_folder() { return fashion_folder("calib_data", mqb::Split::Train, 512); }
+fs::path test_folder() { return mqb::test::fashion_folder(work_dir() / "test_data", mqb::Split::Test, 10000); }
+fs::path calib_folder() { return mqb::test::fashion_folder(work_dir() / "calib_data", mqb::Split::Train, 512); }
 
 // A quick training run: `limit` images in batches of 32 (small_cnn reaches about 80 %,
 // resnet_mini about 72 % on 8192 images; an undertrained net has near-ties everywhere
